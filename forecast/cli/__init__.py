@@ -1,0 +1,36 @@
+"""The ``forecast`` command-line interface.
+
+Commands only parse arguments, call the package's functions and print. A
+:class:`~forecast.errors.ForecastError` (bad input) is printed on one line and exits with
+status 1; usage errors exit with status 2.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from forecast.cli.data import data_app
+from forecast.errors import ForecastError
+
+app = typer.Typer(
+    name="forecast",
+    help="Bayesian forecasting and scenario scoring of Central Asian geopolitical alignment.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(data_app, name="data")
+
+
+def main() -> None:
+    """Entry point of the ``forecast`` console script."""
+    try:
+        app()
+    except ForecastError as err:
+        print(f"error: {err}", file=sys.stderr)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        sys.exit(130)

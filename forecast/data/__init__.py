@@ -1,0 +1,1 @@
+"""The indicator panel: codebook, loaders of raw public data, validation, coverage."""

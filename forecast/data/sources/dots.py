@@ -1,0 +1,107 @@
+"""IMF Direction of Trade Statistics: partner shares of each state's goods trade turnover.
+
+Turnover is exports FOB plus imports CIF, both as the state reports them (DOTS reporter
+file). For states that do not report (Turkmenistan throughout, Uzbekistan before ~2017),
+the IMF fills these rows from partner records; the mirror file lets a user compare.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from forecast.data.sources.rawfile import read_raw_csv, tidy
+
+REPORTER_FILE = "imf_dots/dots_ca_reporters_all_partners.csv"
+MIRROR_FILE = "imf_dots/dots_mirror_partner_reported_ca.csv"
+SOURCE = "IMF DOTS"
+_COLUMNS = ("reporter_iso", "flow", "partner", "year", "value_musd")
+_FLOWS = ("exports_fob", "imports_cif")
+
+#: DOTS partner name -> indicator key
+PARTNERS = {
+    "Russian Federation": "trade_share_rus",
+    "China, P.R.: Mainland": "trade_share_chn",
+    "European Union": "trade_share_eu",
+    "United States": "trade_share_usa",
+}
+WORLD = "World"
+
+
+def _turnover(frame: pd.DataFrame) -> pd.DataFrame:
+    # Australia's rows appear twice in the workbook export (identical values); keep one so
+    # that no partner's turnover is ever double-counted
+    frame = frame.drop_duplicates(["reporter_iso", "flow", "partner", "year"], keep="first")
+    wide = frame.pivot_table(
+        index=["reporter_iso", "year", "partner"], columns="flow", values="value_musd", aggfunc="first"
+    )
+    both = wide.reindex(columns=list(_FLOWS)).dropna()
+    return both.sum(axis=1).rename("turnover").reset_index()
+
+
+def load_trade_shares(raw_dir: str | Path) -> pd.DataFrame:
+    """Partner shares of turnover, one row per (state, partner indicator, year).
+
+    A share is kept only when both flows are reported for the partner and for the World and
+    World turnover is positive.
+
+    Examples
+    --------
+    >>> rows = load_trade_shares("../shared/data")  # doctest: +SKIP
+    """
+    raw = read_raw_csv(raw_dir, REPORTER_FILE, _COLUMNS, what="IMF DOTS reporter-side trade by partner")
+    raw = raw[raw["flow"].isin(_FLOWS) & raw["partner"].isin([*PARTNERS, WORLD])]
+    turnover = _turnover(raw)
+    world = turnover[turnover["partner"] == WORLD].set_index(["reporter_iso", "year"])["turnover"]
+    parts = turnover[turnover["partner"] != WORLD].join(world.rename("world"), on=["reporter_iso", "year"])
+    parts = parts[parts["world"] > 0]
+    rows = pd.DataFrame(
+        {
+            "state": parts["reporter_iso"],
+            "indicator": parts["partner"].map(PARTNERS),
+            "period": parts["year"].astype(int),
+            "value": parts["turnover"] / parts["world"],
+        }
+    )
+    return tidy(rows, SOURCE)
+
+
+def load_mirror_shares(raw_dir: str | Path) -> pd.DataFrame:
+    """Partner-reported (mirror) turnover shares for RUS, CHN, USA and the EU as a cross-check.
+
+    Uses the partner's records of trade with the state (partner imports CIF + exports FOB) over
+    the state's own reported World turnover. Not part of the panel: a documented cross-check.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``state, indicator, period, value`` (the mirror share).
+    """
+    mirror = read_raw_csv(raw_dir, MIRROR_FILE, _COLUMNS, what="IMF DOTS partner-reported mirror file")
+    own = read_raw_csv(raw_dir, REPORTER_FILE, _COLUMNS, what="IMF DOTS reporter-side trade by partner")
+    codes = {"RUS": "trade_share_rus", "CHN": "trade_share_chn", "EU": "trade_share_eu",
+             "USA": "trade_share_usa"}
+    mirror = mirror[mirror["reporter_iso"].isin(codes) & mirror["flow"].isin(_FLOWS)]
+    mirror = mirror.drop_duplicates(["reporter_iso", "flow", "partner", "year"])
+    flows = mirror.groupby(["reporter_iso", "partner", "year"])["value_musd"].agg(["sum", "count"])
+    flows = flows[flows["count"] == 2]["sum"].rename("mirror").reset_index()
+    own = own[own["flow"].isin(_FLOWS)]
+    world = _turnover(own[own["partner"] == WORLD])
+    world = world.set_index(["reporter_iso", "year"])["turnover"]
+    # the mirror file names the Central Asian partner by its DOTS name; map through the reporter file
+    name_to_iso = (
+        read_raw_csv(raw_dir, REPORTER_FILE, ("reporter_iso", "reporter_name"), what="IMF DOTS reporters")
+        .drop_duplicates("reporter_iso")
+        .set_index("reporter_name")["reporter_iso"]
+    )
+    flows["state"] = flows["partner"].map(name_to_iso)
+    flows = flows.dropna(subset=["state"]).join(world.rename("world"), on=["state", "year"])
+    return pd.DataFrame(
+        {
+            "state": flows["state"],
+            "indicator": flows["reporter_iso"].map(codes),
+            "period": flows["year"].astype(int).astype(str),
+            "value": flows["mirror"] / flows["world"],
+        }
+    ).dropna().reset_index(drop=True)

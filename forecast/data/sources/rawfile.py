@@ -1,0 +1,84 @@
+"""Reading raw source files with one-line errors naming the file and what was expected."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import pandas as pd
+
+from forecast.errors import DataError
+
+#: columns every loader returns (``vintage`` is added by the panel builder from the codebook)
+LOADER_COLUMNS = ("state", "indicator", "period", "value", "n", "source")
+
+
+def read_raw_csv(
+    raw_dir: str | Path,
+    relpath: str,
+    columns: Iterable[str],
+    *,
+    what: str,
+    dtype: dict[str, type] | None = None,
+) -> pd.DataFrame:
+    """Read one raw CSV from ``raw_dir`` and check that its layout has the expected columns.
+
+    Parameters
+    ----------
+    raw_dir
+        The raw data directory (``../shared/data`` or any directory of the same files).
+    relpath
+        Path of the file inside ``raw_dir``.
+    columns
+        Columns the loader needs; extra columns are allowed.
+    what
+        A few words on what the file is, for the error message.
+    dtype
+        Optional dtypes passed to :func:`pandas.read_csv`.
+
+    Raises
+    ------
+    DataError
+        When the file is missing, unreadable, empty or lacks an expected column.
+    """
+    path = Path(raw_dir) / relpath
+    needed = list(columns)
+    if not path.is_file():
+        raise DataError(path, f"missing raw file: expected {what} with columns {', '.join(needed)}")
+    try:
+        frame = pd.read_csv(path, dtype=dtype, encoding="utf-8")  # type: ignore[arg-type]
+    except pd.errors.EmptyDataError:
+        raise DataError(path, f"empty raw file: expected {what} with columns {', '.join(needed)}") from None
+    except UnicodeDecodeError:
+        raise DataError(path, f"not UTF-8 encoded: expected {what}") from None
+    except (pd.errors.ParserError, ValueError) as err:
+        raise DataError(path, f"cannot parse as CSV ({err}): expected {what}") from None
+    missing = [c for c in needed if c not in frame.columns]
+    if missing:
+        raise DataError(
+            path,
+            f"changed column layout: expected columns {', '.join(needed)}; missing {', '.join(missing)}",
+            row=1,
+        )
+    return frame
+
+
+def tidy(frame: pd.DataFrame, source: str) -> pd.DataFrame:
+    """Return loader output in :data:`LOADER_COLUMNS` order with types the builder expects.
+
+    ``frame`` must carry ``state``, ``indicator``, ``period`` (int year or str) and ``value``;
+    ``n`` defaults to missing.
+    """
+    out = pd.DataFrame(
+        {
+            "state": frame["state"].astype(str).to_numpy(),
+            "indicator": frame["indicator"].astype(str).to_numpy(),
+            "period": frame["period"].astype(str).to_numpy(),
+            "value": frame["value"].astype(float).to_numpy(),
+            "n": (frame["n"] if "n" in frame else pd.Series(float("nan"), index=frame.index))
+            .astype(float)
+            .to_numpy(),
+            "source": source,
+        }
+    )
+    return out.reset_index(drop=True)

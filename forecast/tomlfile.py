@@ -1,0 +1,68 @@
+"""Reading TOML specs with errors that name the file."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from forecast.errors import SpecError
+
+
+def read_toml(path: str | Path) -> dict[str, Any]:
+    """Read a TOML file, turning I/O and syntax problems into a :class:`SpecError`.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "bad.toml"
+    >>> _ = p.write_text("a = ")
+    >>> try:
+    ...     read_toml(p)
+    ... except SpecError as err:
+    ...     print(str(err).split(":")[1].strip())
+    invalid TOML (Invalid value (at end of document))
+    """
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise SpecError(path, "file not found") from None
+    except OSError as err:
+        raise SpecError(path, f"cannot read file ({err.strerror})") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise SpecError(path, "not UTF-8 encoded text") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise SpecError(path, f"invalid TOML ({err})") from None
+
+
+def check_keys(
+    path: str | Path,
+    table: dict[str, Any],
+    *,
+    required: set[str],
+    optional: set[str] = frozenset(),  # type: ignore[assignment]
+    prefix: str = "",
+) -> None:
+    """Refuse missing or unknown keys in one TOML table."""
+    where = f"{prefix}." if prefix else ""
+    missing = sorted(required - table.keys())
+    if missing:
+        raise SpecError(path, "missing required key", key=f"{where}{missing[0]}")
+    unknown = sorted(table.keys() - required - optional)
+    if unknown:
+        allowed = ", ".join(sorted(required | optional))
+        raise SpecError(path, f"unknown key (allowed: {allowed})", key=f"{where}{unknown[0]}")
+
+
+def expect_type(path: str | Path, key: str, value: Any, types: type | tuple[type, ...]) -> Any:
+    """Return ``value`` if it has one of ``types`` (bool is never accepted as a number)."""
+    names = types.__name__ if isinstance(types, type) else " or ".join(t.__name__ for t in types)
+    numeric = types in (int, float) or (isinstance(types, tuple) and set(types) <= {int, float})
+    if (isinstance(value, bool) and numeric) or not isinstance(value, types):
+        raise SpecError(path, f"expected {names}, got {type(value).__name__} {value!r}", key=key)
+    return value
