@@ -43,22 +43,28 @@ def read_raw_csv(
     """
     path = Path(raw_dir) / relpath
     needed = list(columns)
+    expected = f"expected {what} with columns {', '.join(needed)}"
     if not path.is_file():
-        raise DataError(path, f"missing raw file: expected {what} with columns {', '.join(needed)}")
+        raise DataError(path, f"missing raw file: {expected}")
     try:
-        frame = pd.read_csv(path, dtype=dtype, encoding="utf-8")  # type: ignore[arg-type]
+        frame = pd.read_csv(path, dtype=dtype, encoding="utf-8")
     except pd.errors.EmptyDataError:
-        raise DataError(path, f"empty raw file: expected {what} with columns {', '.join(needed)}") from None
+        raise DataError(path, f"empty raw file: {expected}") from None
     except UnicodeDecodeError:
         raise DataError(path, f"not UTF-8 encoded: expected {what}") from None
     except (pd.errors.ParserError, ValueError) as err:
+        # pandas' parser messages run over several lines; DataError joins them into one
         raise DataError(path, f"cannot parse as CSV ({err}): expected {what}") from None
+    except OSError as err:  # unreadable (permissions and the like), not a bug
+        raise DataError(path, f"cannot read raw file ({err.strerror or err}): {expected}") from None
     missing = [c for c in needed if c not in frame.columns]
     if missing:
         raise DataError(
             path,
-            f"changed column layout: expected columns {', '.join(needed)}; missing {', '.join(missing)}",
+            f"changed column layout: expected columns {', '.join(needed)}; "
+            f"missing {', '.join(missing)}",
             row=1,
+            column=missing[0],
         )
     return frame
 
