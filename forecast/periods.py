@@ -11,10 +11,14 @@ from collections.abc import Iterable, Sequence
 
 import pandas as pd
 
+# ASCII digits only and matched in full: ``\d`` would also accept other scripts' digits and
+# ``$`` a trailing newline, neither of which pandas (or a reader of the file) takes as a year;
+# year 0000 does not exist in the proleptic Gregorian calendar pandas uses
+_YEAR = r"(?!0000)([0-9]{4})"
 _PATTERNS = {
-    "Y": re.compile(r"^(\d{4})$"),
-    "Q": re.compile(r"^(\d{4})Q([1-4])$"),
-    "M": re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$"),
+    "Y": re.compile(_YEAR),
+    "Q": re.compile(_YEAR + r"Q([1-4])"),
+    "M": re.compile(_YEAR + r"-(0[1-9]|1[0-2])"),
 }
 
 #: pandas frequency alias for each panel frequency
@@ -25,17 +29,17 @@ PER_YEAR = {"Y": 1, "Q": 4, "M": 12}
 
 
 def period_frequency(text: str) -> str | None:
-    """Return the frequency code of a period string, or ``None`` when it does not parse.
+    r"""Return the frequency code of a period string, or ``None`` when it does not parse.
 
     Examples
     --------
     >>> period_frequency("2019"), period_frequency("2019Q3"), period_frequency("2019-07")
     ('Y', 'Q', 'M')
-    >>> period_frequency("2019Q5") is None
-    True
+    >>> period_frequency("2019Q5") is None, period_frequency("2019\n") is None
+    (True, True)
     """
     for freq, pattern in _PATTERNS.items():
-        if pattern.match(text):
+        if pattern.fullmatch(text):
             return freq
     return None
 
@@ -88,8 +92,14 @@ def frequency_of(period: pd.Period) -> str:
 
 
 def period_range(start: pd.Period, end: pd.Period) -> list[pd.Period]:
-    """All periods from ``start`` to ``end`` inclusive, at ``start``'s frequency."""
-    return list(pd.period_range(start=start, end=end.asfreq(start.freq, how="end")))
+    """Return all periods from ``start`` to ``end`` inclusive, at ``start``'s frequency.
+
+    Examples
+    --------
+    >>> format_periods(period_range(parse_period("2019Q3"), parse_period("2020")))
+    ['2019Q3', '2019Q4', '2020Q1', '2020Q2', '2020Q3', '2020Q4']
+    """
+    return list(pd.period_range(start=start, end=end.asfreq(start.freqstr, how="end")))
 
 
 def format_periods(periods: Iterable[pd.Period]) -> list[str]:
@@ -103,7 +113,7 @@ def to_step(period: pd.Period, step: str) -> pd.Period:
 
 
 def steps_covered(period: pd.Period, step: str) -> Sequence[pd.Period]:
-    """The model steps a (coarser or equal) observation period spans.
+    """Return the model steps a (coarser or equal) observation period spans.
 
     Examples
     --------
@@ -121,5 +131,5 @@ def period_end_date(period: pd.Period) -> pd.Timestamp:
 
 
 def coarser_or_equal(freq: str, step: str) -> bool:
-    """True when an observation at ``freq`` can be mapped onto a model at ``step``."""
+    """Return whether an observation at ``freq`` can be mapped onto a model at ``step``."""
     return PER_YEAR[freq] <= PER_YEAR[step]

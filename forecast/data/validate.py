@@ -6,9 +6,11 @@ with rows numbered as a spreadsheet shows them (the header is row 1).
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
 from collections.abc import Sequence
+from typing import NoReturn
 
 import numpy as np
 import pandas as pd
@@ -19,48 +21,92 @@ from forecast.dims import PANEL_COLUMNS
 from forecast.errors import DataError
 from forecast.periods import PANDAS_FREQ, period_end_date, period_frequency
 
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_EXPECTED = f"expected columns {','.join(PANEL_COLUMNS)}"
+# ASCII digits and matched in full (see forecast.periods): pandas would read other scripts'
+# digits as a date, and a trailing newline would slip through ``$``
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# a decimal number as a spreadsheet writes it, or a NaN / infinity spelling (reported as not
+# finite); float() alone would also take "1_000" and non-ASCII digits
+_NUMBER = re.compile(
+    r"\s*[+-]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|nan|inf|infinity)\s*",
+    re.ASCII | re.IGNORECASE,
+)
+# line breaks and other C0/C1 controls: a bare carriage return is not quoted by the CSV writer
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 #: tolerance on the implied number of successes value * n of a binomial cell
 _SUCCESS_TOL = 1e-6
 
 
 def check_columns(path: str, header: Sequence[str]) -> None:
-    """Refuse a header with missing, extra, duplicated or reordered columns."""
+    """Refuse a header with missing, extra, duplicated or reordered columns.
+
+    Raises
+    ------
+    DataError
+        At row 1, naming the first offending column.
+
+    Examples
+    --------
+    >>> check_columns("p.csv", ["state", "period"])
+    Traceback (most recent call last):
+    ...
+    forecast.errors.DataError: p.csv, row 1, column indicator: missing column (expected ...)
+    """
+    if not any(h.strip() for h in header):
+        raise DataError(path, f"empty header row: {_EXPECTED}", row=1)
     if len(header) == 1 and any(sep in header[0] for sep in ";\t|"):
         sep = next(s for s in ";\t|" if s in header[0])
         raise DataError(
-            path,
-            f"header is one field containing {sep!r}: the panel must be comma-separated "
+            path, f"header is one field containing {sep!r}: the panel must be comma-separated "
             f"with columns {','.join(PANEL_COLUMNS)}",
             row=1,
         )
     missing = [c for c in PANEL_COLUMNS if c not in header]
     if missing:
-        raise DataError(
-            path, f"missing column (expected columns {','.join(PANEL_COLUMNS)})", row=1, column=missing[0]
-        )
-    extra = [c for c in header if c not in PANEL_COLUMNS]
+        raise DataError(path, f"missing column ({_EXPECTED})", row=1, column=missing[0])
+    extra = [(pos, c) for pos, c in enumerate(header, start=1) if c not in PANEL_COLUMNS]
     if extra:
-        raise DataError(
-            path, f"unexpected column (expected columns {','.join(PANEL_COLUMNS)})", row=1, column=extra[0]
-        )
+        pos, name = extra[0]
+        # a nameless column (often a trailing comma) is located by its position instead
+        column = name or f"{pos} (no name; a trailing comma?)"
+        raise DataError(path, f"unexpected column ({_EXPECTED})", row=1, column=column)
     if len(set(header)) != len(header):
         dup = next(c for c in header if list(header).count(c) > 1)
         raise DataError(path, "column appears twice", row=1, column=dup)
     if tuple(header) != PANEL_COLUMNS:
-        raise DataError(path, f"columns out of order: expected {','.join(PANEL_COLUMNS)}", row=1)
+        pos = next(p for p, (h, c) in enumerate(zip(header, PANEL_COLUMNS, strict=True)) if h != c)
+        raise DataError(
+            path,
+            f"column out of order: position {pos + 1} should be {PANEL_COLUMNS[pos]} ({_EXPECTED})",
+            row=1,
+            column=header[pos],
+        )
 
 
-def _first(mask: np.ndarray | pd.Series) -> int | None:
+def _first(mask: np.ndarray | pd.Series | Sequence[bool]) -> int | None:
     idx = np.flatnonzero(np.asarray(mask, dtype=bool))
     return int(idx[0]) if idx.size else None
 
 
-
-
 def _parse_float(text: str) -> float | None:
+    return float(text) if _NUMBER.fullmatch(text) else None
+
+
+def _parse_floats(texts: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Parse cells as floats; also return where they are not numbers at all.
+
+    A parsed "nan" is NaN like an unparseable cell once in a float Series (``Series.map``
+    too turns ``None`` into NaN), so the two are told apart before that conversion.
+    """
+    parsed = [_parse_float(t) for t in texts]
+    bad = np.array([v is None for v in parsed], dtype=bool)
+    floats = pd.Series([np.nan if v is None else v for v in parsed], index=texts.index, dtype=float)
+    return floats, bad
+
+
+def _parse_date(text: str) -> dt.date | None:
     try:
-        return float(text)
+        return dt.date.fromisoformat(text)
     except ValueError:
         return None
 
@@ -96,141 +142,109 @@ def validate_cells(
         raise DataError(path, "no data rows under the header", row=2)
     row_numbers = list(rows) if rows is not None else list(range(2, len(raw) + 2))
 
-    def _row(i: int) -> int:
-        return row_numbers[i]
+    def fail(i: int, column: str, message: str) -> NoReturn:
+        raise DataError(path, message, row=row_numbers[i], column=column)
 
     # -- state
     states = raw["state"]
     if (i := _first(~states.isin(KNOWN_STATES))) is not None:
-        raise DataError(
-            path, f"unknown state {states.iloc[i]!r}: expected an ISO 3166-1 alpha-3 code such as KAZ",
-            row=_row(i), column="state",
-        )
+        fail(i, "state", f"unknown state {states.iloc[i]!r}: expected an ISO 3166-1 alpha-3 code "
+             "such as KAZ")
     # -- indicator
     inds = raw["indicator"]
     if (i := _first(~inds.isin(list(codebook)))) is not None:
-        raise DataError(
-            path, f"unknown indicator {inds.iloc[i]!r}: not in the codebook {codebook.path}",
-            row=_row(i), column="indicator",
-        )
+        fail(i, "indicator", f"unknown indicator {inds.iloc[i]!r}: not in the codebook "
+             f"{codebook.path}")
     # -- period: parseable, and of the codebook's frequency
-    freqs = raw["period"].map(period_frequency)
+    periods = raw["period"]
+    freqs = periods.map(period_frequency)
     if (i := _first(freqs.isna())) is not None:
-        raise DataError(
-            path, f"unparseable period {raw['period'].iloc[i]!r}: expected 2019, 2019Q3 or 2019-07",
-            row=_row(i), column="period",
-        )
+        fail(i, "period", f"unparseable period {periods.iloc[i]!r}: expected 2019, 2019Q3 or "
+             "2019-07")
     expected = inds.map(lambda k: codebook[k].frequency)
     if (i := _first(freqs != expected)) is not None:
-        raise DataError(
-            path,
-            f"period {raw['period'].iloc[i]!r} has frequency {freqs.iloc[i]} but the codebook gives "
-            f"{inds.iloc[i]} frequency {expected.iloc[i]}",
-            row=_row(i), column="period",
-        )
+        fail(i, "period", f"period {periods.iloc[i]!r} has frequency {freqs.iloc[i]} but the "
+             f"codebook gives {inds.iloc[i]} frequency {expected.iloc[i]}")
     # -- duplicates
-    dup = raw.duplicated(["state", "indicator", "period"], keep="first")
-    if (i := _first(dup)) is not None:
+    keys = ["state", "indicator", "period"]
+    if (i := _first(raw.duplicated(keys, keep="first"))) is not None:
         key = raw.iloc[i]
-        first = _first(
-            (raw["state"] == key["state"]) & (inds == key["indicator"]) & (raw["period"] == key["period"])
-        )
+        same = (states == key["state"]) & (inds == key["indicator"]) & (periods == key["period"])
+        first = _first(same)
         assert first is not None
-        raise DataError(
-            path,
-            f"duplicate ({key['state']}, {key['indicator']}, {key['period']}), first at row {_row(first)}",
-            row=_row(i), column="period",
-        )
+        fail(i, "period", f"duplicate ({key['state']}, {key['indicator']}, {key['period']}), "
+             f"first at row {row_numbers[first]}")
     # -- value: a finite number in the kind's range
-    values = raw["value"].map(_parse_float)
-    if (i := _first(values.isna())) is not None:
+    values, not_number = _parse_floats(raw["value"])
+    if (i := _first(not_number)) is not None:
         text = raw["value"].iloc[i]
         what = "empty" if text == "" else f"{text!r} is not a number"
-        raise DataError(path, f"value {what}: expected a finite number", row=_row(i), column="value")
-    values = values.astype(float)
+        fail(i, "value", f"value {what}: expected a finite number")
     if (i := _first(~np.isfinite(values))) is not None:
-        raise DataError(
-            path, f"value {raw['value'].iloc[i]!r} is not finite: NaN and infinity are not allowed",
-            row=_row(i), column="value",
-        )
+        fail(i, "value", f"value {raw['value'].iloc[i]!r} is not finite: NaN and infinity are "
+             "not allowed")
     ranges = inds.map(lambda k: codebook[k].value_range())
     lo = np.array([r[0] for r in ranges])
     hi = np.array([r[1] for r in ranges])
     lo_incl = np.array([r[2] for r in ranges])
-    bad = (values > hi) | (values < lo) | ((values == lo) & ~lo_incl)
-    if (i := _first(bad)) is not None:
+    if (i := _first((values > hi) | (values < lo) | ((values == lo) & ~lo_incl))) is not None:
         ind = codebook[inds.iloc[i]]
         bound = "[" if lo_incl[i] else "("
-        raise DataError(
-            path,
-            f"value {values.iloc[i]:g} out of range for {ind.key} (kind {ind.kind}): expected "
-            f"{bound}{lo[i]:g}, {hi[i]:g}]",
-            row=_row(i), column="value",
-        )
+        fail(i, "value", f"value {values.iloc[i]:g} out of range for {ind.key} (kind {ind.kind}): "
+             f"expected {bound}{lo[i]:g}, {hi[i]:g}]")
     kinds = inds.map(lambda k: codebook[k].kind)
     binary = (kinds == "binary").to_numpy()
     if (i := _first(binary & ~np.isin(values, (0.0, 1.0)))) is not None:
-        raise DataError(
-            path, f"value {values.iloc[i]:g} for binary indicator {inds.iloc[i]}: expected 0 or 1",
-            row=_row(i), column="value",
-        )
+        fail(i, "value", f"value {values.iloc[i]:g} for binary indicator {inds.iloc[i]}: "
+             "expected 0 or 1")
     # -- n: a positive whole number for binomial indicators, empty otherwise
     binomial = (kinds == "binomial").to_numpy()
     n_text = raw["n"]
-    n_num = n_text.map(_parse_float)
+    n_num, n_not_number = _parse_floats(n_text)
     if (i := _first(binomial & (n_text == "").to_numpy())) is not None:
-        raise DataError(
-            path, f"n missing: binomial indicator {inds.iloc[i]} needs the number of trials",
-            row=_row(i), column="n",
-        )
+        fail(i, "n", f"n missing: binomial indicator {inds.iloc[i]} needs the number of trials")
     if (i := _first(~binomial & (n_text != "").to_numpy())) is not None:
-        raise DataError(
-            path, f"n given for non-binomial indicator {inds.iloc[i]}: expected an empty cell",
-            row=_row(i), column="n",
-        )
-    if (i := _first(binomial & n_num.isna().to_numpy())) is not None:
-        raise DataError(path, f"n {n_text.iloc[i]!r} is not a number", row=_row(i), column="n")
-    n_val = n_num.astype(float).to_numpy()
+        fail(i, "n", f"n given for non-binomial indicator {inds.iloc[i]}: expected an empty "
+             "cell")
+    if (i := _first(binomial & n_not_number)) is not None:
+        fail(i, "n", f"n {n_text.iloc[i]!r} is not a number")
+    n_val = n_num.to_numpy()
     with np.errstate(invalid="ignore"):
         non_integer = binomial & (~np.isfinite(n_val) | (np.round(n_val) != n_val))
         if (i := _first(non_integer)) is not None:
-            raise DataError(path, f"n {n_text.iloc[i]!r} is not a whole number", row=_row(i), column="n")
+            fail(i, "n", f"n {n_text.iloc[i]!r} is not a whole number")
         if (i := _first(binomial & (n_val <= 0))) is not None:
-            raise DataError(
-                path, f"n {n_text.iloc[i]} must be a positive number of trials", row=_row(i), column="n"
-            )
+            fail(i, "n", f"n {n_text.iloc[i]} must be a positive number of trials")
         successes = values.to_numpy() * n_val
         off = np.abs(successes - np.round(successes)) > _SUCCESS_TOL * np.maximum(n_val, 1.0)
     if (i := _first(binomial & off)) is not None:
-        raise DataError(
-            path,
-            f"value {values.iloc[i]:g} x n {n_val[i]:g} = {successes[i]:.4g} is not a whole number "
-            f"of successes: n is smaller than or inconsistent with the share it implies",
-            row=_row(i), column="n",
-        )
-    # -- source
-    if (i := _first((raw["source"].str.strip() == "").to_numpy())) is not None:
-        raise DataError(path, "source is empty: expected a short source name", row=_row(i), column="source")
+        fail(i, "n", f"value {values.iloc[i]:g} x n {n_val[i]:g} = {successes[i]:.4g} is not a "
+             "whole number of successes: n is smaller than or inconsistent with the share it "
+             "implies")
+    # -- source: the one free-text column, so the one that can hold control characters
+    sources = raw["source"]
+    if (i := _first((sources.str.strip() == "").to_numpy())) is not None:
+        fail(i, "source", "source is empty: expected a short source name")
+    if (i := _first([_CONTROL.search(t) is not None for t in sources])) is not None:
+        fail(i, "source", f"source {sources.iloc[i]!r} contains a control character (a line "
+             "break or tab): expected a short source name on one line")
     # -- vintage: an ISO date not before the end of the period it describes
     vint = raw["vintage"]
-    if (i := _first(~vint.str.match(_DATE).to_numpy())) is not None:
-        raise DataError(
-            path, f"vintage {vint.iloc[i]!r} is not a date: expected YYYY-MM-DD", row=_row(i), column="vintage"
-        )
-    dates = pd.to_datetime(vint, format="%Y-%m-%d", errors="coerce")
-    if (i := _first(dates.isna().to_numpy())) is not None:
-        raise DataError(path, f"vintage {vint.iloc[i]!r} is not a valid date", row=_row(i), column="vintage")
+    if (i := _first([_DATE.fullmatch(v) is None for v in vint])) is not None:
+        fail(i, "vintage", f"vintage {vint.iloc[i]!r} is not a date: expected YYYY-MM-DD")
+    # Python dates, not datetime64[ns]: nanoseconds only span the years 1677-2262, and a
+    # conversion outside them overflows or silently wraps around
+    dates = [_parse_date(v) for v in vint]
+    if (i := _first([d is None for d in dates])) is not None:
+        fail(i, "vintage", f"vintage {vint.iloc[i]!r} is not a valid date")
     ends = [
-        period_end_date(pd.Period(p, freq=PANDAS_FREQ[f])) for p, f in zip(raw["period"], freqs, strict=True)
+        period_end_date(pd.Period(p, freq=PANDAS_FREQ[f])).date()
+        for p, f in zip(periods, freqs, strict=True)
     ]
-    early = dates.to_numpy() < np.array(ends, dtype="datetime64[ns]")
+    early = [d is not None and d < end for d, end in zip(dates, ends, strict=True)]
     if (i := _first(early)) is not None:
-        raise DataError(
-            path,
-            f"vintage {vint.iloc[i]} is before the end of period {raw['period'].iloc[i]}: a value cannot "
-            "be public before the period it describes ends",
-            row=_row(i), column="vintage",
-        )
+        fail(i, "vintage", f"vintage {vint.iloc[i]} is before the end of period {periods.iloc[i]}: "
+             "a value cannot be public before the period it describes ends")
 
     typed = raw.copy()
     typed["value"] = values.to_numpy()
@@ -239,5 +253,11 @@ def validate_cells(
 
 
 def is_whole(x: float) -> bool:
-    """True when ``x`` is a finite whole number."""
+    """Return whether ``x`` is a finite whole number.
+
+    Examples
+    --------
+    >>> is_whole(3.0), is_whole(2.5), is_whole(float("inf"))
+    (True, False, False)
+    """
     return math.isfinite(x) and float(x).is_integer()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from forecast.errors import DataError
@@ -69,17 +70,47 @@ def read_raw_csv(
     return frame
 
 
+def _period_text(period: pd.Series, source: str) -> list[str]:
+    # a year column read with a missing cell becomes float, and str(2019.0) is "2019.0", not a
+    # period: integral floats are years, anything else fractional is refused
+    out = []
+    for value in period:
+        if isinstance(value, float | np.floating):
+            if not value.is_integer():
+                raise DataError(
+                    f"{source} loader output",
+                    f"period {value!r} is not a whole year: expected an integer year "
+                    "such as 2019 or a period string such as 2019Q3 or 2019-07",
+                    column="period",
+                )
+            value = int(value)
+        out.append(str(value))
+    return out
+
+
 def tidy(frame: pd.DataFrame, source: str) -> pd.DataFrame:
     """Return loader output in :data:`LOADER_COLUMNS` order with types the builder expects.
 
-    ``frame`` must carry ``state``, ``indicator``, ``period`` (int year or str) and ``value``;
-    ``n`` defaults to missing.
+    ``frame`` must carry ``state``, ``indicator``, ``period`` (int year, integral float year
+    or str) and ``value``; ``n`` defaults to missing.
+
+    Raises
+    ------
+    DataError
+        When a period is a float that is not a whole year (``2019.5``, NaN).
+
+    Examples
+    --------
+    >>> rows = pd.DataFrame({"state": ["KAZ"], "indicator": ["x"], "period": [2019.0]})
+    >>> rows["value"] = 0.5
+    >>> tidy(rows, "demo")["period"].tolist()
+    ['2019']
     """
     out = pd.DataFrame(
         {
             "state": frame["state"].astype(str).to_numpy(),
             "indicator": frame["indicator"].astype(str).to_numpy(),
-            "period": frame["period"].astype(str).to_numpy(),
+            "period": pd.Series(_period_text(frame["period"], source), dtype=str).to_numpy(),
             "value": frame["value"].astype(float).to_numpy(),
             "n": (frame["n"] if "n" in frame else pd.Series(float("nan"), index=frame.index))
             .astype(float)
