@@ -25,7 +25,8 @@ def vintage_dates(periods: pd.Series, lags: pd.Series) -> list[str]:
     out = []
     for text, lag in zip(periods, lags, strict=True):
         end = period_end_date(parse_period(str(text)))
-        out.append((end + pd.DateOffset(months=int(lag))).strftime("%Y-%m-%d"))
+        # period ends are month ends, so step by month ends (30 June + 2 months = 31 August)
+        out.append((end + pd.offsets.MonthEnd(int(lag))).strftime("%Y-%m-%d"))
     return out
 
 
@@ -48,11 +49,15 @@ def build_panel(raw_dir: str | Path, codebook: Codebook, loaders: Sequence[Loade
     """
     raw_dir = Path(raw_dir)
     if not raw_dir.is_dir():
-        raise DataError(raw_dir, "raw data directory not found: expected a directory like ../shared/data")
+        raise DataError(
+            raw_dir, "raw data directory not found: expected a directory like ../shared/data"
+        )
     rows = pd.concat([loader(raw_dir) for loader in loaders], ignore_index=True)
     unknown = sorted(set(rows["indicator"]) - set(codebook))
     if unknown:
-        raise DataError(codebook.path, f"loaders produce indicator {unknown[0]!r} missing from the codebook")
+        raise DataError(
+            codebook.path, f"loaders produce indicator {unknown[0]!r} missing from the codebook"
+        )
     lags = rows["indicator"].map(lambda k: codebook[k].release_lag_months)
     rows["vintage"] = vintage_dates(rows["period"], lags)
     return rows.sort_values(["state", "indicator", "period"], kind="stable").reset_index(drop=True)

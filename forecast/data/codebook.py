@@ -61,7 +61,7 @@ class Indicator:
     offset: float = 0.0
 
     def value_range(self) -> tuple[float, float, bool]:
-        """Allowed ``(low, high, low_inclusive)`` for values of this kind on the natural scale."""
+        """Return the allowed ``(low, high, low_inclusive)`` for this kind on the natural scale."""
         inf = float("inf")
         if self.kind in ("binomial", "share", "binary"):
             return (0.0, 1.0, True)
@@ -99,13 +99,17 @@ def _indicator(path: Path, key: str, table: object) -> Indicator:
         expect_type(path, f"{key}.{field}", table[field], str)
     pole = expect_type(path, f"{key}.pole", table["pole"], str)
     if pole not in POLES:
-        raise SpecError(path, f"pole must be one of {', '.join(POLES)}, got {pole!r}", key=f"{key}.pole")
+        raise SpecError(
+            path, f"pole must be one of {', '.join(POLES)}, got {pole!r}", key=f"{key}.pole"
+        )
     sign = expect_type(path, f"{key}.sign", table["sign"], int)
     if sign not in (1, -1):
         raise SpecError(path, f"sign must be 1 or -1, got {sign}", key=f"{key}.sign")
     kind = expect_type(path, f"{key}.kind", table["kind"], str)
     if kind not in KINDS:
-        raise SpecError(path, f"kind must be one of {', '.join(KINDS)}, got {kind!r}", key=f"{key}.kind")
+        raise SpecError(
+            path, f"kind must be one of {', '.join(KINDS)}, got {kind!r}", key=f"{key}.kind"
+        )
     freq = expect_type(path, f"{key}.frequency", table["frequency"], str)
     if freq not in FREQUENCIES:
         raise SpecError(path, f"frequency must be Y, Q or M, got {freq!r}", key=f"{key}.frequency")

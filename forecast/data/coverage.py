@@ -1,4 +1,4 @@
-"""Coverage of a panel: for each state and indicator, first and last period, count, share missing."""
+"""Coverage of a panel: per state and indicator, first and last period, count, share missing."""
 
 from __future__ import annotations
 
@@ -18,8 +18,9 @@ def panel_coverage(panel: pd.DataFrame) -> pd.DataFrame:
     Examples
     --------
     >>> p = pd.DataFrame({"state": ["KAZ"] * 2, "indicator": ["x"] * 2, "period": ["2001", "2004"]})
-    >>> panel_coverage(p).iloc[0].to_dict()
-    {'state': 'KAZ', 'indicator': 'x', 'first': '2001', 'last': '2004', 'count': 2, 'share_missing': 0.5}
+    >>> panel_coverage(p).iloc[0].to_dict()  # doctest: +NORMALIZE_WHITESPACE
+    {'state': 'KAZ', 'indicator': 'x', 'first': '2001', 'last': '2004', 'count': 2,
+     'share_missing': 0.5}
     """
     records = []
     for (state, indicator), group in panel.groupby(["state", "indicator"], sort=True):

@@ -1,4 +1,4 @@
-"""State codes the panel accepts: ISO 3166-1 alpha-3 (officially assigned codes, plus XKX for Kosovo).
+"""State codes the panel accepts: ISO 3166-1 alpha-3 (officially assigned, plus XKX for Kosovo).
 
 The bundled panel covers the five Central Asian states; any other state works if its data is there.
 """

@@ -8,7 +8,11 @@ order the panel builder runs them.
 from forecast.data.sources.aiddata import load_china_finance
 from forecast.data.sources.dots import load_trade_shares
 from forecast.data.sources.eurostat import load_eu_exports
-from forecast.data.sources.institutions import load_defense_pacts, load_memberships, load_shared_igos
+from forecast.data.sources.institutions import (
+    load_defense_pacts,
+    load_memberships,
+    load_shared_igos,
+)
 from forecast.data.sources.national import load_national_trade_shares
 from forecast.data.sources.sipri import load_arms_shares
 from forecast.data.sources.unvotes import load_unga_agreement
