@@ -35,14 +35,23 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
     tmp = Path(name)
     try:
         yield tmp
+        # mkstemp creates 0600; give the file the permissions a plain open() would
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, target)
     finally:
         if tmp.exists():
             tmp.unlink()
 
 
+def _umask() -> int:
+    # the only portable way to read the umask is to set it and restore it
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def write_text_atomic(target: str | Path, text: str) -> None:
-    """Write ``text`` (UTF-8, ``\\n`` newlines) to ``target`` atomically."""
+    """Write ``text`` (UTF-8, Unix newlines) to ``target`` atomically."""
     with atomic_path(target) as tmp:
         with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
             fh.write(text)
@@ -70,6 +79,7 @@ def atomic_directory(target: str | Path) -> Iterator[Path]:
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
     try:
         yield tmp
+        os.chmod(tmp, 0o777 & ~_umask())
         os.rename(tmp, target)
     finally:
         if tmp.exists():

@@ -45,6 +45,10 @@ POLE_NAMES: Final = {"RUS": "Russia", "CHN": "China", "WEST": "the West"}
 #: indicator measurement kinds and their likelihoods (DESIGN.md section 3)
 KINDS: Final = ("binomial", "share", "positive", "binary", "continuous")
 
+#: names of the forecast Dataset's variables (a variable cannot share the name of a dimension)
+ALIGNMENT_VAR: Final = "alignment"
+INDICATOR_VAR: Final = "indicators"
+
 #: period frequencies: year, quarter, month
 FREQUENCIES: Final = ("Y", "Q", "M")
 

@@ -8,10 +8,12 @@ status 1; usage errors exit with status 2.
 from __future__ import annotations
 
 import sys
+import warnings
 
 import typer
 
 from forecast.cli.data import data_app
+from forecast.cli.model import fit, predict
 from forecast.errors import ForecastError
 
 app = typer.Typer(
@@ -22,10 +24,15 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(data_app, name="data")
+app.command("fit")(fit)
+app.command("predict")(predict)
 
 
 def main() -> None:
     """Entry point of the ``forecast`` console script."""
+    # the application (not the library) decides what users see: PyTensor's notice about
+    # BLAS concerns its C backend, which the numba-compiled model does not use
+    warnings.filterwarnings("ignore", message="PyTensor could not link to a BLAS")
     try:
         app()
     except ForecastError as err:

@@ -16,7 +16,9 @@ from forecast.data.coverage import panel_coverage
 from forecast.data.panel import DEFAULT_PANEL, read_panel, write_panel
 from forecast.data.sources import LOADERS
 
-data_app = typer.Typer(help="Build, validate and inspect the indicator panel.", no_args_is_help=True)
+data_app = typer.Typer(
+    help="Build, validate and inspect the indicator panel.", no_args_is_help=True
+)
 
 CodebookOpt = Annotated[Path, typer.Option("--codebook", help="Codebook TOML.")]
 

@@ -57,7 +57,8 @@ def check_columns(path: str, header: Sequence[str]) -> None:
     if len(header) == 1 and any(sep in header[0] for sep in ";\t|"):
         sep = next(s for s in ";\t|" if s in header[0])
         raise DataError(
-            path, f"header is one field containing {sep!r}: the panel must be comma-separated "
+            path,
+            f"header is one field containing {sep!r}: the panel must be comma-separated "
             f"with columns {','.join(PANEL_COLUMNS)}",
             row=1,
         )
@@ -148,23 +149,34 @@ def validate_cells(
     # -- state
     states = raw["state"]
     if (i := _first(~states.isin(KNOWN_STATES))) is not None:
-        fail(i, "state", f"unknown state {states.iloc[i]!r}: expected an ISO 3166-1 alpha-3 code "
-             "such as KAZ")
+        fail(
+            i,
+            "state",
+            f"unknown state {states.iloc[i]!r}: expected an ISO 3166-1 alpha-3 code such as KAZ",
+        )
     # -- indicator
     inds = raw["indicator"]
     if (i := _first(~inds.isin(list(codebook)))) is not None:
-        fail(i, "indicator", f"unknown indicator {inds.iloc[i]!r}: not in the codebook "
-             f"{codebook.path}")
+        fail(
+            i,
+            "indicator",
+            f"unknown indicator {inds.iloc[i]!r}: not in the codebook {codebook.path}",
+        )
     # -- period: parseable, and of the codebook's frequency
     periods = raw["period"]
     freqs = periods.map(period_frequency)
     if (i := _first(freqs.isna())) is not None:
-        fail(i, "period", f"unparseable period {periods.iloc[i]!r}: expected 2019, 2019Q3 or "
-             "2019-07")
+        fail(
+            i, "period", f"unparseable period {periods.iloc[i]!r}: expected 2019, 2019Q3 or 2019-07"
+        )
     expected = inds.map(lambda k: codebook[k].frequency)
     if (i := _first(freqs != expected)) is not None:
-        fail(i, "period", f"period {periods.iloc[i]!r} has frequency {freqs.iloc[i]} but the "
-             f"codebook gives {inds.iloc[i]} frequency {expected.iloc[i]}")
+        fail(
+            i,
+            "period",
+            f"period {periods.iloc[i]!r} has frequency {freqs.iloc[i]} but the "
+            f"codebook gives {inds.iloc[i]} frequency {expected.iloc[i]}",
+        )
     # -- duplicates
     keys = ["state", "indicator", "period"]
     if (i := _first(raw.duplicated(keys, keep="first"))) is not None:
@@ -172,8 +184,12 @@ def validate_cells(
         same = (states == key["state"]) & (inds == key["indicator"]) & (periods == key["period"])
         first = _first(same)
         assert first is not None
-        fail(i, "period", f"duplicate ({key['state']}, {key['indicator']}, {key['period']}), "
-             f"first at row {row_numbers[first]}")
+        fail(
+            i,
+            "period",
+            f"duplicate ({key['state']}, {key['indicator']}, {key['period']}), "
+            f"first at row {row_numbers[first]}",
+        )
     # -- value: a finite number in the kind's range
     values, not_number = _parse_floats(raw["value"])
     if (i := _first(not_number)) is not None:
@@ -181,8 +197,11 @@ def validate_cells(
         what = "empty" if text == "" else f"{text!r} is not a number"
         fail(i, "value", f"value {what}: expected a finite number")
     if (i := _first(~np.isfinite(values))) is not None:
-        fail(i, "value", f"value {raw['value'].iloc[i]!r} is not finite: NaN and infinity are "
-             "not allowed")
+        fail(
+            i,
+            "value",
+            f"value {raw['value'].iloc[i]!r} is not finite: NaN and infinity are not allowed",
+        )
     ranges = inds.map(lambda k: codebook[k].value_range())
     lo = np.array([r[0] for r in ranges])
     hi = np.array([r[1] for r in ranges])
@@ -190,13 +209,20 @@ def validate_cells(
     if (i := _first((values > hi) | (values < lo) | ((values == lo) & ~lo_incl))) is not None:
         ind = codebook[inds.iloc[i]]
         bound = "[" if lo_incl[i] else "("
-        fail(i, "value", f"value {values.iloc[i]:g} out of range for {ind.key} (kind {ind.kind}): "
-             f"expected {bound}{lo[i]:g}, {hi[i]:g}]")
+        fail(
+            i,
+            "value",
+            f"value {values.iloc[i]:g} out of range for {ind.key} (kind {ind.kind}): "
+            f"expected {bound}{lo[i]:g}, {hi[i]:g}]",
+        )
     kinds = inds.map(lambda k: codebook[k].kind)
     binary = (kinds == "binary").to_numpy()
     if (i := _first(binary & ~np.isin(values, (0.0, 1.0)))) is not None:
-        fail(i, "value", f"value {values.iloc[i]:g} for binary indicator {inds.iloc[i]}: "
-             "expected 0 or 1")
+        fail(
+            i,
+            "value",
+            f"value {values.iloc[i]:g} for binary indicator {inds.iloc[i]}: expected 0 or 1",
+        )
     # -- n: a positive whole number for binomial indicators, empty otherwise
     binomial = (kinds == "binomial").to_numpy()
     n_text = raw["n"]
@@ -204,8 +230,7 @@ def validate_cells(
     if (i := _first(binomial & (n_text == "").to_numpy())) is not None:
         fail(i, "n", f"n missing: binomial indicator {inds.iloc[i]} needs the number of trials")
     if (i := _first(~binomial & (n_text != "").to_numpy())) is not None:
-        fail(i, "n", f"n given for non-binomial indicator {inds.iloc[i]}: expected an empty "
-             "cell")
+        fail(i, "n", f"n given for non-binomial indicator {inds.iloc[i]}: expected an empty cell")
     if (i := _first(binomial & n_not_number)) is not None:
         fail(i, "n", f"n {n_text.iloc[i]!r} is not a number")
     n_val = n_num.to_numpy()
@@ -218,16 +243,24 @@ def validate_cells(
         successes = values.to_numpy() * n_val
         off = np.abs(successes - np.round(successes)) > _SUCCESS_TOL * np.maximum(n_val, 1.0)
     if (i := _first(binomial & off)) is not None:
-        fail(i, "n", f"value {values.iloc[i]:g} x n {n_val[i]:g} = {successes[i]:.4g} is not a "
-             "whole number of successes: n is smaller than or inconsistent with the share it "
-             "implies")
+        fail(
+            i,
+            "n",
+            f"value {values.iloc[i]:g} x n {n_val[i]:g} = {successes[i]:.4g} is not a "
+            "whole number of successes: n is smaller than or inconsistent with the share it "
+            "implies",
+        )
     # -- source: the one free-text column, so the one that can hold control characters
     sources = raw["source"]
     if (i := _first((sources.str.strip() == "").to_numpy())) is not None:
         fail(i, "source", "source is empty: expected a short source name")
     if (i := _first([_CONTROL.search(t) is not None for t in sources])) is not None:
-        fail(i, "source", f"source {sources.iloc[i]!r} contains a control character (a line "
-             "break or tab): expected a short source name on one line")
+        fail(
+            i,
+            "source",
+            f"source {sources.iloc[i]!r} contains a control character (a line "
+            "break or tab): expected a short source name on one line",
+        )
     # -- vintage: an ISO date not before the end of the period it describes
     vint = raw["vintage"]
     if (i := _first([_DATE.fullmatch(v) is None for v in vint])) is not None:
@@ -243,8 +276,12 @@ def validate_cells(
     ]
     early = [d is not None and d < end for d, end in zip(dates, ends, strict=True)]
     if (i := _first(early)) is not None:
-        fail(i, "vintage", f"vintage {vint.iloc[i]} is before the end of period {periods.iloc[i]}: "
-             "a value cannot be public before the period it describes ends")
+        fail(
+            i,
+            "vintage",
+            f"vintage {vint.iloc[i]} is before the end of period {periods.iloc[i]}: "
+            "a value cannot be public before the period it describes ends",
+        )
 
     typed = raw.copy()
     typed["value"] = values.to_numpy()

@@ -1,0 +1,83 @@
+"""``forecast fit`` and ``forecast predict``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from forecast.data.codebook import load_codebook
+from forecast.data.panel import DEFAULT_PANEL
+from forecast.errors import ForecastError
+from forecast.model.runs import DEFAULT_RUNS, load_run
+from forecast.model.spec import DEFAULT_MODEL, METHODS, load_model_spec
+from forecast.model.workflow import (
+    DEFAULT_HORIZON,
+    fit_panel,
+    forecast_run,
+    settings_from_spec,
+    write_forecast,
+)
+
+
+def fit(
+    model: Annotated[Path, typer.Option("--model", help="Model spec TOML.")] = DEFAULT_MODEL,
+    data: Annotated[Path, typer.Option("--data", help="Panel CSV.")] = DEFAULT_PANEL,
+    draws: Annotated[int | None, typer.Option("--draws", min=1, help="Draws per chain.")] = None,
+    tune: Annotated[
+        int | None, typer.Option("--tune", min=0, help="Tuning steps per chain.")
+    ] = None,
+    chains: Annotated[int | None, typer.Option("--chains", min=1, help="Chains.")] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 1,
+    method: Annotated[
+        str | None, typer.Option("--method", help="nuts, pathfinder or advi.")
+    ] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Exit 1 unless converged.")] = False,
+    runs: Annotated[Path, typer.Option("--runs", help="Runs directory.")] = DEFAULT_RUNS,
+    progress: Annotated[
+        bool, typer.Option("--progress/--no-progress", help="Progress bar.")
+    ] = True,
+) -> None:
+    """Fit the alignment model and store the run in runs/<run_id>/."""
+    if method is not None and method not in METHODS:
+        raise typer.BadParameter(f"must be one of {', '.join(METHODS)}", param_hint="--method")
+    spec = load_model_spec(model, load_codebook())
+    settings = settings_from_spec(
+        spec, draws=draws, tune=tune, chains=chains, seed=seed, method=method
+    )
+    label = " (APPROXIMATE)" if settings.approximate else ""
+    typer.echo(
+        f"fitting {model} to {data}: {settings.method}{label}, {settings.chains} chains x "
+        f"{settings.draws} draws ({settings.tune} tuning), seed {settings.seed}"
+    )
+    outcome = fit_panel(data, model, settings, runs_dir=runs, progressbar=progress)
+    typer.echo(
+        f"compile {outcome.compile_seconds:.1f} s, sampling {outcome.sampling_seconds:.1f} s"
+    )
+    for line in outcome.diagnostics.lines():
+        typer.echo(line)
+    typer.echo(f"run {outcome.run.run_id} written to {outcome.run.path}")
+    if strict and not outcome.diagnostics.converged:
+        raise ForecastError("--strict: the run did not pass the convergence gates")
+
+
+def predict(
+    run: Annotated[
+        str | None, typer.Argument(help="Run directory or id (default runs/latest).")
+    ] = None,
+    until: Annotated[str, typer.Option("--until", help="Last forecast period.")] = DEFAULT_HORIZON,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Output directory (default: the run's).")
+    ] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Seed (default: the run's).")] = None,
+    runs: Annotated[Path, typer.Option("--runs", help="Runs directory.")] = DEFAULT_RUNS,
+) -> None:
+    """Forecast a run: forecast.nc, alignment.csv and indicators.csv."""
+    stored = load_run(run, runs)
+    forecast = forecast_run(stored, until, random_seed=seed)
+    paths = write_forecast(forecast, out or stored.path)
+    if not stored.converged:
+        typer.echo(f"NOT CONVERGED: run {stored.run_id} did not pass the convergence gates")
+    for path in paths.values():
+        typer.echo(f"wrote {path}")

@@ -1,0 +1,1 @@
+"""The dynamic alignment model: spec, design matrices, PyMC graph, fit, diagnostics, projection."""

@@ -1,0 +1,261 @@
+"""From a panel and a spec to the arrays the PyMC graph needs (pure NumPy/pandas, no PyMC).
+
+Observations are grouped by likelihood family (Gaussian on a standardised link scale,
+binomial, binary). Each observation names its state, indicator and the model steps its period
+covers, so a yearly value in a quarterly model observes the mean of four latent quarters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from forecast.data.codebook import Codebook
+from forecast.dims import POLES
+from forecast.errors import DataError
+from forecast.model.spec import AlignmentSpec
+from forecast.model.transforms import GAUSSIAN_KINDS, standardisation, to_link
+from forecast.periods import PANDAS_FREQ, format_period, parse_period, steps_covered
+
+FAMILIES = ("gaussian", "binomial", "binary")
+
+
+@dataclass(frozen=True)
+class Observations:
+    """Observed cells of one likelihood family.
+
+    Attributes
+    ----------
+    state, indicator
+        Integer positions into :attr:`ModelData.states` and :attr:`ModelData.indicators`.
+    cover, weight
+        ``(n_obs, max_span)``: model steps each observation averages over and their weights
+        (zero-weight padding where an observation spans fewer steps).
+    y
+        Standardised link value (Gaussian), successes (binomial) or 0/1 (binary).
+    trials
+        Number of trials (binomial only; ones otherwise).
+    period
+        The observation's own period label.
+    previous, gap
+        Position of the previous observation of the same (indicator, state) series (-1 for
+        the first) and the number of the indicator's own periods since it (0 for the first).
+        Observations are sorted by indicator, state and period.
+    """
+
+    state: NDArray[np.int64]
+    indicator: NDArray[np.int64]
+    cover: NDArray[np.int64]
+    weight: NDArray[np.float64]
+    y: NDArray[np.float64]
+    trials: NDArray[np.int64]
+    period: tuple[str, ...]
+    previous: NDArray[np.int64]
+    gap: NDArray[np.int64]
+
+    def __len__(self) -> int:
+        return int(self.state.size)
+
+
+@dataclass(frozen=True)
+class ModelData:
+    """Everything the graph and the projection need, derived from panel + spec + codebook."""
+
+    states: tuple[str, ...]
+    poles: tuple[str, ...]
+    steps: tuple[str, ...]
+    step: str
+    indicators: tuple[str, ...]
+    kind: tuple[str, ...]
+    frequency: tuple[str, ...]
+    pole_index: NDArray[np.int64]
+    sign: NDArray[np.float64]
+    is_reference: NDArray[np.bool_]
+    centre: NDArray[np.float64]
+    scale: NDArray[np.float64]
+    offset: NDArray[np.float64]
+    typical_trials: NDArray[np.int64]
+    obs: dict[str, Observations]
+    share_clip: float
+
+    @property
+    def n_steps(self) -> int:
+        """Number of model steps (periods of the latent path)."""
+        return len(self.steps)
+
+    @property
+    def last_step(self) -> pd.Period:
+        """The last period of the latent path."""
+        return parse_period(self.steps[-1])
+
+    def family_indicators(self, family: str) -> NDArray[np.int64]:
+        """Positions of the indicators of one likelihood family."""
+        return np.array(
+            [i for i, k in enumerate(self.kind) if _family(k) == family], dtype=np.int64
+        )
+
+
+def _family(kind: str) -> str:
+    return "gaussian" if kind in GAUSSIAN_KINDS else kind
+
+
+def _empty(max_span: int) -> Observations:
+    z = np.zeros(0, dtype=np.int64)
+    return Observations(
+        z, z, np.zeros((0, max_span), np.int64), np.zeros((0, max_span)), np.zeros(0), z, (), z, z
+    )
+
+
+def _series_links(
+    indicator: NDArray[np.int64], state: NDArray[np.int64], ordinal: NDArray[np.int64]
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Previous observation of the same series and the gap to it, for rows already sorted."""
+    same = np.zeros(indicator.size, dtype=bool)
+    same[1:] = (indicator[1:] == indicator[:-1]) & (state[1:] == state[:-1])
+    previous = np.where(same, np.arange(indicator.size) - 1, -1)
+    gap = np.zeros(indicator.size, dtype=np.int64)
+    gap[1:] = np.where(same[1:], ordinal[1:] - ordinal[:-1], 0)
+    return previous.astype(np.int64), gap
+
+
+def build_model_data(
+    panel: pd.DataFrame,
+    spec: AlignmentSpec,
+    codebook: Codebook,
+    *,
+    states: tuple[str, ...] | None = None,
+    until: str | None = None,
+) -> ModelData:
+    """Arrange a validated panel for the model.
+
+    Parameters
+    ----------
+    panel
+        Validated panel (see :func:`forecast.data.panel.read_panel`).
+    spec
+        The model spec (which indicators, which step).
+    codebook
+        Kinds, poles and signs of the indicators.
+    states
+        States to model; by default every state with an observation of a used indicator.
+    until
+        Last period of the latent path; by default the last observed period.
+
+    Returns
+    -------
+    ModelData
+    """
+    used = panel[panel["indicator"].isin(spec.indicators)]
+    if states is not None:
+        used = used[used["state"].isin(states)]
+    if used.empty:
+        raise DataError("panel", "no observation of any indicator the model uses")
+    states = tuple(sorted(used["state"].unique())) if states is None else tuple(states)
+    indicators = tuple(k for k in spec.indicators if k in set(used["indicator"]))
+    missing_refs = [spec.reference_of(p) for p in POLES if spec.reference_of(p) not in indicators]
+    if missing_refs:
+        raise DataError("panel", f"reference indicator {missing_refs[0]} has no observation")
+
+    step = spec.step
+    freq = PANDAS_FREQ[step]
+    obs_periods = [parse_period(p) for p in used["period"]]
+    first = min(p.asfreq(freq, how="start") for p in obs_periods)
+    last = max(p.asfreq(freq, how="end") for p in obs_periods)
+    if spec.start != "auto":
+        first = parse_period(spec.start)
+    if until is not None:
+        last = parse_period(until).asfreq(freq, how="end")
+    keep = [
+        first <= p.asfreq(freq, how="start") and p.asfreq(freq, how="end") <= last
+        for p in obs_periods
+    ]
+    used = used[np.array(keep, dtype=bool)]
+    obs_periods = [p for p, k in zip(obs_periods, keep, strict=True) if k]
+    steps = pd.period_range(first, last, freq=freq)
+    step_pos = {p: i for i, p in enumerate(steps)}
+
+    ind_pos = {k: i for i, k in enumerate(indicators)}
+    state_pos = {s: i for i, s in enumerate(states)}
+    cb = [codebook[k] for k in indicators]
+    kinds = tuple(c.kind for c in cb)
+
+    spans = [steps_covered(p, step) for p in obs_periods]
+    max_span = max((len(s) for s in spans), default=1)
+    cover = np.zeros((len(used), max_span), dtype=np.int64)
+    weight = np.zeros((len(used), max_span))
+    for row, span in enumerate(spans):
+        cover[row, : len(span)] = [step_pos[p] for p in span]
+        weight[row, : len(span)] = 1.0 / len(span)
+
+    ind_idx = np.asarray(used["indicator"].map(ind_pos), dtype=np.int64)
+    st_idx = np.asarray(used["state"].map(state_pos), dtype=np.int64)
+    values = used["value"].to_numpy(dtype=float)
+    n_trials = used["n"].to_numpy(dtype=float)
+    fam = np.array([_family(kinds[i]) for i in ind_idx])
+
+    centre = np.zeros(len(indicators))
+    scale = np.ones(len(indicators))
+    offset = np.array([c.offset for c in cb])
+    y = np.zeros(len(used))
+    # trials used to draw future binomial values: the series' median, else the indicator's
+    typical = np.ones((len(indicators), len(states)), dtype=np.int64)
+    for i, c in enumerate(cb):
+        rows = ind_idx == i
+        if c.kind in GAUSSIAN_KINDS:
+            link = to_link(values[rows], c.kind, offset=c.offset, clip=spec.share_clip)
+            centre[i], scale[i] = standardisation(link)
+            y[rows] = (link - centre[i]) / scale[i]
+        elif c.kind == "binomial":
+            y[rows] = np.round(values[rows] * n_trials[rows])
+            typical[i, :] = max(int(np.median(n_trials[rows])), 1)
+            for s_pos in range(len(states)):
+                series = rows & (st_idx == s_pos)
+                if series.any():
+                    typical[i, s_pos] = max(int(np.median(n_trials[series])), 1)
+        else:
+            y[rows] = values[rows]
+
+    labels = [format_period(p) for p in obs_periods]
+    ordinal = np.array([p.ordinal for p in obs_periods], dtype=np.int64)
+    obs = {}
+    for family in FAMILIES:
+        rows = np.flatnonzero(fam == family)
+        if rows.size == 0:
+            obs[family] = _empty(max_span)
+            continue
+        rows = rows[np.lexsort((ordinal[rows], st_idx[rows], ind_idx[rows]))]
+        previous, gap = _series_links(ind_idx[rows], st_idx[rows], ordinal[rows])
+        trials = np.where(family == "binomial", n_trials[rows], 1.0).astype(np.int64)
+        obs[family] = Observations(
+            state=st_idx[rows],
+            indicator=ind_idx[rows],
+            cover=cover[rows],
+            weight=weight[rows],
+            y=y[rows],
+            trials=trials,
+            period=tuple(labels[r] for r in rows),
+            previous=previous,
+            gap=gap,
+        )
+
+    return ModelData(
+        states=states,
+        poles=POLES,
+        steps=tuple(format_period(p) for p in steps),
+        step=step,
+        indicators=indicators,
+        kind=kinds,
+        frequency=tuple(c.frequency for c in cb),
+        pole_index=np.array([POLES.index(c.pole) for c in cb], dtype=np.int64),
+        sign=np.array([float(c.sign) for c in cb]),
+        is_reference=np.array([k in dict(spec.reference).values() for k in indicators]),
+        centre=centre,
+        scale=scale,
+        offset=offset,
+        typical_trials=typical,
+        obs=obs,
+        share_clip=spec.share_clip,
+    )

@@ -1,0 +1,280 @@
+"""Inference: NUTS through nutpie (default), PyMC's own NUTS, and the approximate paths.
+
+:class:`CompiledModels` keeps compiled nutpie models by structure, so that refits of the
+same model on other data (backtest origins, tests) compile once.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pymc as pm
+import xarray as xr
+
+from forecast.dims import INDICATOR, PERIOD, STATE
+from forecast.model.design import FAMILIES, ModelData
+from forecast.model.graph import (
+    build_alignment_model,
+    obs_dim,
+    observation_arrays,
+    observation_coords,
+    structure_key,
+)
+from forecast.model.spec import AlignmentSpec
+
+#: methods whose draws come from an approximation of the posterior
+APPROXIMATE = ("pathfinder", "advi")
+
+
+@dataclass(frozen=True)
+class FitSettings:
+    """How to fit: method, sizes, seed.
+
+    ``sampler`` chooses the NUTS implementation: ``nutpie`` (default) or ``pymc`` (PyMC's
+    Python NUTS, kept for benchmarks).
+    """
+
+    method: str = "nuts"
+    draws: int = 1000
+    tune: int = 1000
+    chains: int = 4
+    seed: int = 1
+    target_accept: float = 0.95
+    sampler: str = "nutpie"
+    cores: int | None = None
+
+    @property
+    def approximate(self) -> bool:
+        """True for Pathfinder and ADVI."""
+        return self.method in APPROXIMATE
+
+
+@dataclass
+class FitResult:
+    """A fitted posterior with the timings of its two phases."""
+
+    posterior: xr.DataTree
+    compile_seconds: float
+    sampling_seconds: float
+    model: pm.Model
+
+
+@dataclass
+class CompiledModels:
+    """Compiled models by structure, for reuse across fits in one process.
+
+    Not global: whoever runs many fits (a backtest, a test session) owns one.
+    """
+
+    entries: dict[tuple[object, ...], tuple[pm.Model, Any]] = field(default_factory=dict)
+
+    def get(self, data: ModelData, spec: AlignmentSpec) -> tuple[pm.Model, Any, float]:
+        """Return ``(pymc_model, nutpie_compiled, compile_seconds)`` with ``data`` set."""
+        import nutpie
+
+        key = structure_key(data, spec)
+        arrays = observation_arrays(data)
+        if key in self.entries:
+            model, compiled = self.entries[key]
+            pm.set_data(arrays, model=model, coords=observation_coords(data))
+            return model, compiled.with_data(**arrays), 0.0
+        model = build_alignment_model(data, spec)
+        start = time.perf_counter()
+        compiled = nutpie.compile_pymc_model(model, freeze_model=False)
+        elapsed = time.perf_counter() - start
+        self.entries[key] = (model, compiled)
+        return model, compiled, elapsed
+
+
+def observed_dataset(data: ModelData) -> xr.Dataset:
+    """Observed values by family, labelled with each observation's state, indicator and period."""
+    out = {}
+    for family in FAMILIES:
+        obs = data.obs[family]
+        if not len(obs):
+            continue
+        dim = obs_dim(family)
+        values = obs.y if family == "gaussian" else obs.y.astype(np.int64)
+        out[f"y_{family}"] = xr.DataArray(
+            values,
+            dims=(dim,),
+            coords={
+                dim: np.arange(len(obs)),
+                f"{dim}_{STATE}": (dim, [data.states[i] for i in obs.state]),
+                f"{dim}_{INDICATOR}": (dim, [data.indicators[i] for i in obs.indicator]),
+                f"{dim}_{PERIOD}": (dim, list(obs.period)),
+                f"{dim}_trials": (dim, obs.trials),
+            },
+        )
+    return xr.Dataset(out)
+
+
+def constant_dataset(data: ModelData) -> xr.Dataset:
+    """Per-indicator constants the projection needs to return to the natural scale."""
+    ind = {INDICATOR: list(data.indicators)}
+    return xr.Dataset(
+        {
+            "kind": (INDICATOR, list(data.kind)),
+            "frequency": (INDICATOR, list(data.frequency)),
+            "pole_of_indicator": (INDICATOR, [data.poles[i] for i in data.pole_index]),
+            "sign": (INDICATOR, data.sign),
+            "is_reference": (INDICATOR, data.is_reference.astype(np.int8)),
+            "centre": (INDICATOR, data.centre),
+            "scale": (INDICATOR, data.scale),
+            "offset": (INDICATOR, data.offset),
+            "typical_trials": ((INDICATOR, STATE), data.typical_trials),
+        },
+        coords=ind | {STATE: list(data.states)},
+        attrs={"step": data.step, "share_clip": data.share_clip},
+    )
+
+
+def pointwise_log_likelihood(posterior: xr.Dataset, model: pm.Model) -> xr.Dataset:
+    """Log-likelihood of every observation at every draw (for LOO and model comparison).
+
+    PyMC's ``compute_log_likelihood`` cannot map an ``LKJCorr`` variable back to its value
+    (it looks for a differently named value variable), so the same computation is done here:
+    the model without value transforms, evaluated draw by draw on the constrained values.
+    """
+    from pymc.model.transform.conditioning import remove_value_transforms
+
+    umodel = remove_value_transforms(model)
+    observed = list(umodel.observed_RVs)
+    fn = umodel.compile_fn(
+        inputs=umodel.value_vars,
+        outs=umodel.logp(vars=observed, sum=False),
+        on_unused_input="ignore",
+        mode="NUMBA",
+    )
+    names = [rv.name for rv in model.free_RVs]
+    values = {name: posterior[name].values for name in names}
+    n_chain, n_draw = posterior.sizes["chain"], posterior.sizes["draw"]
+    out: dict[str, list[np.ndarray]] = {rv.name: [] for rv in observed}
+    value_names = [umodel.rvs_to_values[umodel[name]].name for name in names]
+    for c in range(n_chain):
+        for d in range(n_draw):
+            point = {vn: values[n][c, d] for vn, n in zip(value_names, names, strict=True)}
+            for rv, logp in zip(observed, fn(point), strict=True):
+                out[rv.name].append(logp)
+    result = {}
+    for rv in observed:
+        stacked = np.stack(out[rv.name]).reshape(n_chain, n_draw, -1)
+        dim = obs_dim(rv.name.removeprefix("y_"))
+        result[rv.name] = xr.DataArray(
+            stacked,
+            dims=("chain", "draw", dim),
+            coords={"chain": posterior["chain"], "draw": posterior["draw"]},
+        )
+    return xr.Dataset(result)
+
+
+def _finish(
+    raw: xr.DataTree, model: pm.Model, data: ModelData, settings: FitSettings
+) -> xr.DataTree:
+    """Add log-likelihood, observed and constant data; drop warm-up groups; label the method."""
+    groups = {
+        name: node.to_dataset()
+        for name, node in raw.children.items()
+        if name in ("posterior", "sample_stats")
+    }
+    posterior = xr.DataTree.from_dict(groups)
+    posterior["log_likelihood"] = pointwise_log_likelihood(groups["posterior"], model)
+    posterior["observed_data"] = observed_dataset(data)
+    posterior["constant_data"] = constant_dataset(data)
+    posterior["posterior"].attrs.update(
+        {
+            "inference_method": settings.method,
+            "approximate": int(settings.approximate),
+            "random_seed": settings.seed,
+        }
+    )
+    return posterior
+
+
+def fit_alignment_model(
+    data: ModelData,
+    spec: AlignmentSpec,
+    settings: FitSettings,
+    *,
+    compiled: CompiledModels | None = None,
+    progressbar: bool = False,
+) -> FitResult:
+    """Fit the alignment model to ``data``.
+
+    Parameters
+    ----------
+    data, spec
+        Model data and spec.
+    settings
+        Method, sizes and seed.
+    compiled
+        A cache of compiled models to reuse (NUTS through nutpie only).
+    progressbar
+        Show the sampler's progress.
+
+    Returns
+    -------
+    FitResult
+        The DataTree has groups ``posterior``, ``sample_stats`` (NUTS), ``log_likelihood``
+        and ``observed_data``; ``posterior.attrs`` name the method and whether it is approximate.
+    """
+    if settings.method == "nuts" and settings.sampler == "nutpie":
+        import nutpie
+
+        cache = compiled if compiled is not None else CompiledModels()
+        model, compiled_model, compile_seconds = cache.get(data, spec)
+        start = time.perf_counter()
+        raw = nutpie.sample(
+            compiled_model,
+            draws=settings.draws,
+            tune=settings.tune,
+            chains=settings.chains,
+            seed=settings.seed,
+            cores=settings.cores,
+            target_accept=settings.target_accept,
+            progress_bar=progressbar,
+        )
+        sampling = time.perf_counter() - start
+    else:
+        model = build_alignment_model(data, spec)
+        start = time.perf_counter()
+        raw = _sample_other(model, settings, progressbar)
+        # PyMC compiles inside its samplers, so the split is not available
+        compile_seconds, sampling = 0.0, time.perf_counter() - start
+    posterior = _finish(raw, model, data, settings)
+    return FitResult(posterior, compile_seconds, sampling, model)
+
+
+def _sample_other(model: pm.Model, settings: FitSettings, progressbar: bool) -> xr.DataTree:
+    with model:
+        if settings.method == "nuts":
+            return pm.sample(
+                draws=settings.draws,
+                tune=settings.tune,
+                chains=settings.chains,
+                cores=settings.cores or min(settings.chains, 2),
+                random_seed=settings.seed,
+                target_accept=settings.target_accept,
+                nuts_sampler="pymc",
+                progressbar=progressbar,
+                compute_convergence_checks=False,
+            )
+        if settings.method == "pathfinder":
+            from pymc_extras.inference import fit_pathfinder
+
+            return fit_pathfinder(
+                model=model,
+                num_paths=settings.chains,
+                num_draws=settings.draws * settings.chains,
+                random_seed=settings.seed,
+                progressbar=progressbar,
+            )
+        if settings.method == "advi":
+            approx = pm.fit(
+                n=20_000, method="advi", random_seed=settings.seed, progressbar=progressbar
+            )
+            return approx.sample(settings.draws * settings.chains, random_seed=settings.seed)
+    raise ValueError(f"unknown method {settings.method!r}")

@@ -1,0 +1,304 @@
+"""Projection: posterior draws of the dynamics carry the latent forward; indicators follow.
+
+The latent's future increments are ``drift + volatility * (L @ z)``, with ``z`` drawn from
+an explicit seed, plus optional ``offsets`` (what-if shocks and drift changes, added to the
+increments, so they persist in the random walk). Indicator values go through the measurement
+equation *with* observation noise, so their intervals are predictive intervals that widen
+with the horizon. Gaussian indicators continue their AR(1) deviation from the last observed
+value of each series.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+from numpy.typing import NDArray
+
+from forecast.dims import (
+    ALIGNMENT_VAR,
+    CHAIN,
+    DRAW,
+    INDICATOR,
+    INDICATOR_VAR,
+    PERIOD,
+    POLE,
+    STATE,
+)
+from forecast.errors import ForecastError
+from forecast.model.transforms import GAUSSIAN_KINDS, from_link
+from forecast.model.trees import group
+from forecast.periods import (
+    PANDAS_FREQ,
+    format_period,
+    parse_period,
+    steps_covered,
+)
+
+
+def future_steps(posterior: xr.DataTree, until: str) -> list[str]:
+    """Model steps after the last fitted one, up to ``until`` (inclusive)."""
+    steps = [str(p) for p in group(posterior, "posterior")[PERIOD].values]
+    step = str(group(posterior, "constant_data").attrs["step"])
+    last = parse_period(steps[-1])
+    try:
+        end = parse_period(until)
+    except ValueError as err:
+        raise ForecastError(f"--until: {err}") from None
+    end = end.asfreq(PANDAS_FREQ[step], how="end")
+    if end < last:
+        raise ForecastError(f"--until {until} is before the last fitted period {steps[-1]}")
+    return [format_period(p) for p in pd.period_range(last + 1, end, freq=PANDAS_FREQ[step])]
+
+
+def project_latent(
+    posterior: xr.DataTree,
+    until: str,
+    *,
+    random_seed: int,
+    offsets: xr.DataArray | None = None,
+) -> xr.DataArray:
+    """Latent alignment for history and horizon, ``(chain, draw, state, pole, period)``.
+
+    Parameters
+    ----------
+    posterior
+        A fitted run's DataTree.
+    until
+        Last period of the horizon.
+    random_seed
+        Seed of the future innovations (the same seed gives the same paths, which is what
+        makes what-if comparisons paired).
+    offsets
+        Optional additions to the future increments, dims ``(state, pole, period)`` over the
+        future periods (missing entries count as zero).
+    """
+    post = group(posterior, "posterior")
+    history = post["alignment"].transpose(CHAIN, DRAW, STATE, POLE, PERIOD)
+    future = future_steps(posterior, until)
+    if not future:
+        return history
+    n_chain, n_draw = post.sizes[CHAIN], post.sizes[DRAW]
+    n_state, n_pole = post.sizes[STATE], post.sizes[POLE]
+    rng = np.random.default_rng(random_seed)
+    z = rng.standard_normal((n_chain, n_draw, n_state, len(future), n_pole))
+    if "innovation_chol" in post:
+        chol = post["innovation_chol"].values  # (chain, draw, pole, pole_row)
+        z = np.einsum("cdkj,cdshj->cdshk", chol, z)
+    drift = post["drift"].transpose(CHAIN, DRAW, STATE, POLE).values[:, :, :, None, :]
+    vol = post["volatility"].transpose(CHAIN, DRAW, STATE, POLE).values[:, :, :, None, :]
+    increments = drift + vol * z
+    if offsets is not None:
+        extra = (
+            offsets.reindex({PERIOD: future}, fill_value=0.0)
+            .reindex({STATE: post[STATE].values, POLE: post[POLE].values}, fill_value=0.0)
+            .transpose(STATE, PERIOD, POLE)
+            .values
+        )
+        increments = increments + extra[None, None]
+    start = history.isel({PERIOD: -1}).values[:, :, :, None, :]
+    path = start + np.cumsum(increments, axis=3)  # (chain, draw, state, future, pole)
+    ahead = xr.DataArray(
+        path.transpose(0, 1, 2, 4, 3),
+        dims=(CHAIN, DRAW, STATE, POLE, PERIOD),
+        coords={
+            CHAIN: history[CHAIN],
+            DRAW: history[DRAW],
+            STATE: history[STATE],
+            POLE: history[POLE],
+            PERIOD: future,
+        },
+    )
+    return xr.concat([history, ahead], dim=PERIOD)
+
+
+def _indicator_periods(first_step: str, last_step: str, frequency: str) -> list[pd.Period]:
+    """Periods of ``frequency`` lying wholly inside the latent path."""
+    first = parse_period(first_step).asfreq(PANDAS_FREQ[frequency], how="start")
+    last = parse_period(last_step).asfreq(PANDAS_FREQ[frequency], how="end")
+    periods = list(pd.period_range(first, last, freq=PANDAS_FREQ[frequency]))
+    start_ts = parse_period(first_step).start_time
+    end_ts = parse_period(last_step).end_time
+    return [p for p in periods if p.start_time >= start_ts and p.end_time <= end_ts]
+
+
+def _averaging(periods: list[pd.Period], steps: list[str], step: str) -> xr.DataArray:
+    """Matrix (indicator period x model step) averaging the steps each period covers."""
+    position = {label: i for i, label in enumerate(steps)}
+    weights = np.zeros((len(periods), len(steps)))
+    for row, period in enumerate(periods):
+        covered = [position[format_period(p)] for p in steps_covered(period, step)]
+        weights[row, covered] = 1.0 / len(covered)
+    labels = [format_period(p) for p in periods]
+    return xr.DataArray(weights, dims=("target", PERIOD), coords={"target": labels, PERIOD: steps})
+
+
+def _linear_predictor(
+    posterior: xr.DataTree, latent: xr.DataArray, indicator: str, periods: list[pd.Period]
+) -> xr.DataArray:
+    """Draws of ``eta`` for one indicator: (chain, draw, state, target period)."""
+    post = group(posterior, "posterior")
+    const = group(posterior, "constant_data")
+    pole = str(const["pole_of_indicator"].sel({INDICATOR: indicator}).values)
+    steps = [str(p) for p in latent[PERIOD].values]
+    weights = _averaging(periods, steps, str(const.attrs["step"]))
+    theta_bar = xr.dot(latent.sel({POLE: pole}, drop=True), weights, dim=PERIOD)
+    sign = float(const["sign"].sel({INDICATOR: indicator}))
+    loading = post["loading"].sel({INDICATOR: indicator}, drop=True)
+    intercept = post["intercept"].sel({INDICATOR: indicator}, drop=True)
+    eta = intercept + sign * loading * theta_bar
+    return eta.transpose(CHAIN, DRAW, STATE, "target")
+
+
+def _ar_deviations(
+    posterior: xr.DataTree,
+    indicator: str,
+    eta: xr.DataArray,
+    periods: list[pd.Period],
+    rng: np.random.Generator,
+) -> NDArray:
+    """AR(1) deviations of a Gaussian indicator, each conditional on the latest earlier observation.
+
+    For a period with an earlier observation of its series (a fitted year or the horizon),
+    the deviation is ``phi^d r + noise sqrt(1 - phi^(2d)) eps`` with ``r`` the residual at
+    that observation; before a series' first observation it is ``noise * eps``. This is the
+    model's own one-step-ahead predictive, so history and horizon are treated alike.
+    """
+    post = group(posterior, "posterior")
+    noise = post["noise"].sel(gaussian_indicator=indicator).values[:, :, None]
+    phi = post["persistence"].sel(gaussian_indicator=indicator).values[:, :, None]
+    n_chain, n_draw, n_state, n_period = eta.shape
+    eps = rng.standard_normal((n_chain, n_draw, n_state, n_period))
+    dev = noise[..., None] * eps
+    y = group(posterior, "observed_data")["y_gaussian"]
+    dim = y.dims[0]
+    mine = y[f"{dim}_{INDICATOR}"].values == indicator
+    obs_state = y[f"{dim}_{STATE}"].values[mine]
+    obs_period = [parse_period(p) for p in y[f"{dim}_{PERIOD}"].values[mine]]
+    obs_y = y.values[mine]
+    targets = {format_period(p): j for j, p in enumerate(periods)}
+    states = [str(v) for v in eta[STATE].values]
+    for s_pos, state in enumerate(states):
+        rows = [k for k in range(obs_y.size) if obs_state[k] == state]
+        if not rows:
+            continue
+        rows.sort(key=lambda k: obs_period[k])
+        # residual draws at each observation of the series
+        cols = [targets[format_period(obs_period[k])] for k in rows]
+        resid = obs_y[rows][None, None, :] - eta.values[:, :, s_pos, cols]
+        last_obs = -1
+        for j, period in enumerate(periods):
+            while last_obs + 1 < len(rows) and obs_period[rows[last_obs + 1]] < period:
+                last_obs += 1
+            if last_obs < 0:
+                continue
+            gap = (period - obs_period[rows[last_obs]]).n
+            phi_d = phi[:, :, 0] ** gap
+            dev[:, :, s_pos, j] = (
+                phi_d * resid[:, :, last_obs]
+                + noise[:, :, 0] * np.sqrt(1.0 - phi_d**2) * eps[:, :, s_pos, j]
+            )
+    return dev
+
+
+def project_indicators(
+    posterior: xr.DataTree, latent: xr.DataArray, *, random_seed: int
+) -> xr.DataArray:
+    """Draw indicator values on their natural scale, with observation noise.
+
+    Dims ``(chain, draw, state, indicator, period)`` over every period of each indicator's
+    frequency inside the latent path (NaN where an indicator has no such period).
+    """
+    post = group(posterior, "posterior")
+    const = group(posterior, "constant_data")
+    rng = np.random.default_rng(random_seed)
+    steps = [str(p) for p in latent[PERIOD].values]
+    pieces = []
+    for indicator in [str(k) for k in const[INDICATOR].values]:
+        kind = str(const["kind"].sel({INDICATOR: indicator}).values)
+        freq = str(const["frequency"].sel({INDICATOR: indicator}).values)
+        periods = _indicator_periods(steps[0], steps[-1], freq)
+        eta_da = _linear_predictor(posterior, latent, indicator, periods)
+        eta = eta_da.values
+        if kind in GAUSSIAN_KINDS:
+            dev = _ar_deviations(posterior, indicator, eta_da, periods, rng)
+            scale = float(const["scale"].sel({INDICATOR: indicator}))
+            centre = float(const["centre"].sel({INDICATOR: indicator}))
+            offset = float(const["offset"].sel({INDICATOR: indicator}))
+            values = from_link((eta + dev) * scale + centre, kind, offset=offset)
+        elif kind == "binomial":
+            prob = 1.0 / (1.0 + np.exp(-eta))
+            if "concentration" in post:
+                kappa = post["concentration"].sel(binomial_indicator=indicator).values
+                kappa = kappa[:, :, None, None]
+                prob = rng.beta(
+                    np.maximum(prob * kappa, 1e-12), np.maximum((1 - prob) * kappa, 1e-12)
+                )
+            states = [str(v) for v in eta_da[STATE].values]
+            trials = const["typical_trials"].sel({INDICATOR: indicator, STATE: states}).values
+            n = np.broadcast_to(trials[None, None, :, None], eta.shape)
+            values = rng.binomial(n, prob) / n
+        else:  # binary
+            prob = 1.0 / (1.0 + np.exp(-eta))
+            values = (rng.random(eta.shape) < prob).astype(float)
+        pieces.append(
+            xr.DataArray(
+                values,
+                dims=(CHAIN, DRAW, STATE, PERIOD),
+                coords={
+                    CHAIN: latent[CHAIN],
+                    DRAW: latent[DRAW],
+                    STATE: eta_da[STATE].values,
+                    PERIOD: [format_period(p) for p in periods],
+                },
+            ).expand_dims({INDICATOR: [indicator]}, axis=3)
+        )
+    return xr.concat(pieces, dim=INDICATOR, join="outer")
+
+
+def project(
+    posterior: xr.DataTree,
+    until: str,
+    *,
+    random_seed: int,
+    offsets: xr.DataArray | None = None,
+) -> xr.Dataset:
+    """Forecast draws of the latent and the indicators over history and horizon.
+
+    Parameters
+    ----------
+    posterior
+        A fitted run's DataTree.
+    until
+        Last period of the horizon (e.g. ``"2030"``).
+    random_seed
+        Seed for future innovations and observation noise.
+    offsets
+        Optional what-if additions to the latent's future increments (see
+        :func:`project_latent`).
+
+    Returns
+    -------
+    xarray.Dataset
+        ``alignment (chain, draw, state, pole, period)`` and
+        ``indicators (chain, draw, state, indicator, period)``; ``attrs["last_fitted"]`` is the
+        last period of the fitted path.
+    """
+    latent = project_latent(posterior, until, random_seed=random_seed, offsets=offsets)
+    # a different stream for observation noise than for the latent's innovations
+    indicators = project_indicators(posterior, latent, random_seed=random_seed + 1)
+    post = group(posterior, "posterior")
+    last = str(post[PERIOD].values[-1])
+    ds = xr.Dataset({ALIGNMENT_VAR: latent, INDICATOR_VAR: indicators})
+    ds.attrs.update(
+        {
+            "last_fitted": last,
+            "until": until,
+            "random_seed": random_seed,
+            "inference_method": str(
+                group(posterior, "posterior").attrs.get("inference_method", "")
+            ),
+            "approximate": int(group(posterior, "posterior").attrs.get("approximate", 0)),
+        }
+    )
+    return ds

@@ -1,0 +1,124 @@
+"""Simulation from the model's own generative process, for parameter-recovery checks.
+
+A simulated data set keeps the real design (which cells are observed, with how many trials)
+and replaces the observed values by draws from the model with chosen "true" parameters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pymc as pm
+import xarray as xr
+
+from forecast.dims import INDICATOR, PERIOD, POLE, STATE
+from forecast.model.design import ModelData
+from forecast.model.graph import build_alignment_model
+from forecast.model.spec import AlignmentSpec
+
+#: a plausible truth, on the model's standardised scales
+DEFAULT_TRUTH = {
+    "drift_mu": np.array([-0.03, 0.04, 0.01]),
+    "drift_tau": np.array([0.01, 0.01, 0.01]),
+    "volatility_log_mu": np.array([-2.0, -2.0, -2.0]),
+    "volatility_log_tau": np.array([0.2, 0.2, 0.2]),
+}
+
+
+@dataclass(frozen=True)
+class Simulation:
+    """Simulated model data and the true values that produced it."""
+
+    data: ModelData
+    truth: xr.Dataset
+
+
+def simulate(
+    data: ModelData,
+    spec: AlignmentSpec,
+    *,
+    random_seed: int,
+    fixed: dict[str, np.ndarray] | None = None,
+) -> Simulation:
+    """Draw a data set from the model on ``data``'s design.
+
+    Parameters
+    ----------
+    data
+        The design: states, indicators, periods, observed cells and trials are kept.
+    spec
+        Model spec (priors for everything not in ``fixed``).
+    random_seed
+        Seed of every draw.
+    fixed
+        True values of some free variables (by name); the rest are drawn from the prior.
+        Defaults to :data:`DEFAULT_TRUTH`.
+
+    Returns
+    -------
+    Simulation
+        ``data`` with simulated observations, and ``truth`` holding ``alignment``,
+        ``drift``, ``volatility``, ``loading``, ``intercept`` and the fixed values.
+    """
+    fixed = DEFAULT_TRUTH if fixed is None else fixed
+    model = build_alignment_model(data, spec)
+    conditioned = pm.do(model, {model[name]: value for name, value in fixed.items()})
+    names = ["alignment", "drift", "volatility", "loading", "intercept"]
+    if len(data.obs["gaussian"]):
+        names += ["noise", "persistence"]
+    # the Gaussian likelihood is written as conditionals on the *observed* previous value,
+    # so its AR(1) deviations are simulated here; the other families are drawn by PyMC
+    observed = [f"y_{f}" for f in ("binomial", "binary") if len(data.obs[f])]
+    draws = pm.draw([conditioned[n] for n in names + observed], random_seed=random_seed)
+    values = dict(zip(names + observed, draws, strict=True))
+    obs = dict(data.obs)
+    for key in observed:
+        family = key.removeprefix("y_")
+        obs[family] = replace(data.obs[family], y=np.asarray(values[key], dtype=float))
+    if len(data.obs["gaussian"]):
+        rng = np.random.default_rng(random_seed + 1)
+        obs["gaussian"] = replace(data.obs["gaussian"], y=_gaussian_values(data, values, rng))
+    truth = xr.Dataset(
+        {
+            "alignment": ((STATE, POLE, PERIOD), values["alignment"]),
+            "drift": ((STATE, POLE), values["drift"]),
+            "volatility": ((STATE, POLE), values["volatility"]),
+            "loading": ((INDICATOR,), values["loading"]),
+            "intercept": ((INDICATOR, STATE), values["intercept"]),
+        },
+        coords={
+            STATE: list(data.states),
+            POLE: list(data.poles),
+            PERIOD: list(data.steps),
+            INDICATOR: list(data.indicators),
+        },
+    )
+    for name, value in fixed.items():
+        truth.attrs[name] = np.asarray(value).tolist()
+    return Simulation(replace(data, obs=obs), truth)
+
+
+def _gaussian_values(data: ModelData, values: dict, rng: np.random.Generator) -> np.ndarray:
+    """Linear predictor plus AR(1) deviations, series by series in time order."""
+    g = data.obs["gaussian"]
+    theta = np.asarray(values["alignment"])  # (state, pole, period)
+    pole = data.pole_index[g.indicator]
+    theta_bar = (theta[g.state[:, None], pole[:, None], g.cover] * g.weight).sum(axis=1)
+    loading = np.asarray(values["loading"])
+    intercept = np.asarray(values["intercept"])
+    mu = intercept[g.indicator, g.state] + data.sign[g.indicator] * loading[g.indicator] * theta_bar
+    local = np.full(len(data.indicators), -1)
+    members = data.family_indicators("gaussian")
+    local[members] = np.arange(len(members))
+    noise = np.asarray(values["noise"])[local[g.indicator]]
+    phi = np.asarray(values["persistence"])[local[g.indicator]]
+    resid = np.zeros(len(g))
+    eps = rng.standard_normal(len(g))
+    for j in range(len(g)):
+        if g.previous[j] >= 0:
+            phi_d = phi[j] ** g.gap[j]
+            resid[j] = phi_d * resid[j - 1] + noise[j] * np.sqrt(1.0 - phi_d**2) * eps[j]
+        else:
+            resid[j] = noise[j] * eps[j]
+    return mu + resid

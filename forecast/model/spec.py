@@ -1,0 +1,251 @@
+"""The model spec: a frozen, validated view of ``models/alignment.toml``."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from forecast.data.codebook import Codebook
+from forecast.dims import POLES
+from forecast.errors import SpecError
+from forecast.periods import PER_YEAR, period_frequency
+from forecast.tomlfile import check_keys, expect_type, read_toml
+
+DEFAULT_MODEL = Path(__file__).resolve().parents[2] / "models" / "alignment.toml"
+METHODS = ("nuts", "pathfinder", "advi")
+
+
+@dataclass(frozen=True)
+class Priors:
+    """Prior scales (see ``models/alignment.toml`` for their meaning)."""
+
+    initial_sd: float = 1.0
+    drift_mean_sd: float = 0.1
+    drift_pool_sd: float = 0.05
+    volatility_log_mean: float = -2.0
+    volatility_log_sd: float = 0.5
+    volatility_pool_sd: float = 0.3
+    lkj_eta: float = 2.0
+    intercept_sd: float = 1.5
+    intercept_pool_sd: float = 1.0
+    loading_log_sd: float = 0.35
+    noise_sd: float = 0.5
+    noise_log_sd: float = 0.4
+    persistence_alpha: float = 2.0
+    persistence_beta: float = 2.0
+    concentration_mean: float = 100.0
+
+
+@dataclass(frozen=True)
+class SamplerSettings:
+    """Default inference settings; the CLI may override them."""
+
+    method: str = "nuts"
+    draws: int = 1000
+    tune: int = 1000
+    chains: int = 4
+    target_accept: float = 0.9
+
+
+@dataclass(frozen=True)
+class AlignmentSpec:
+    """Everything that defines a fit of the dynamic alignment model, except data and seed.
+
+    Attributes
+    ----------
+    indicators
+        Codebook keys the model uses.
+    reference
+        ``(pole, indicator)`` pairs: each pole's reference indicator has loading 1.
+    """
+
+    indicators: tuple[str, ...]
+    reference: tuple[tuple[str, str], ...]
+    name: str = "alignment"
+    step: str = "Y"
+    start: str = "auto"
+    correlated_innovations: bool = True
+    overdispersion: bool = True
+    share_clip: float = 0.01
+    priors: Priors = field(default_factory=Priors)
+    sampler: SamplerSettings = field(default_factory=SamplerSettings)
+
+    def reference_of(self, pole: str) -> str:
+        """Return the reference indicator of ``pole``."""
+        return dict(self.reference)[pole]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-serialisable description (stored in every run's manifest)."""
+        return asdict(self)
+
+    @property
+    def sha256(self) -> str:
+        """Hash of the spec's content (comments and key order in the TOML do not change it)."""
+        text = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    def replace_sampler(self, **changes: Any) -> AlignmentSpec:
+        """Return a copy with some sampler settings changed (``None`` values are ignored)."""
+        current = asdict(self.sampler)
+        current.update({k: v for k, v in changes.items() if v is not None})
+        return replace(self, sampler=SamplerSettings(**current))
+
+    def with_indicators(self, indicators: tuple[str, ...]) -> AlignmentSpec:
+        """Return a copy using only ``indicators`` (references must stay included)."""
+        return replace(self, indicators=indicators)
+
+
+def _numbers(path: Path, table: dict[str, Any], cls: type, prefix: str) -> dict[str, Any]:
+    names = {f.name: f.type for f in fields(cls)}
+    check_keys(path, table, required=set(), optional=set(names), prefix=prefix)
+    out: dict[str, Any] = {}
+    for key, value in table.items():
+        typ = names[key]
+        full = f"{prefix}.{key}"
+        if typ in ("int", int):
+            out[key] = expect_type(path, full, value, int)
+            if out[key] <= 0:
+                raise SpecError(path, "must be a positive integer", key=full)
+        elif typ in ("float", float):
+            out[key] = float(expect_type(path, full, value, (int, float)))
+        else:
+            out[key] = expect_type(path, full, value, str)
+    return out
+
+
+def load_model_spec(path: str | Path, codebook: Codebook) -> AlignmentSpec:
+    """Load and validate a model spec.
+
+    Parameters
+    ----------
+    path
+        TOML file with tables ``[model]``, ``[indicators]`` (with ``[indicators.reference]``),
+        ``[priors]`` and ``[sampler]``.
+    codebook
+        Every used indicator must be in it.
+
+    Raises
+    ------
+    SpecError
+        Naming file and key, for an unknown key, a wrong type, an indicator missing from the
+        codebook, a reference that is not used or not of its pole, or an impossible value.
+
+    Examples
+    --------
+    >>> from forecast.data.codebook import load_codebook
+    >>> spec = load_model_spec(DEFAULT_MODEL, load_codebook())
+    >>> spec.reference_of("CHN"), spec.step
+    ('trade_share_chn', 'Y')
+    """
+    path = Path(path)
+    raw = read_toml(path)
+    check_keys(path, raw, required={"model", "indicators"}, optional={"priors", "sampler"})
+    for table in raw:
+        if not isinstance(raw[table], dict):
+            raise SpecError(path, "expected a table", key=table)
+
+    model = raw["model"]
+    check_keys(
+        path,
+        model,
+        required=set(),
+        optional={
+            "name",
+            "step",
+            "start",
+            "correlated_innovations",
+            "overdispersion",
+            "share_clip",
+        },
+        prefix="model",
+    )
+    name = expect_type(path, "model.name", model.get("name", "alignment"), str)
+    step = expect_type(path, "model.step", model.get("step", "Y"), str)
+    if step not in ("Y", "Q"):
+        raise SpecError(path, f"step must be Y or Q, got {step!r}", key="model.step")
+    start = expect_type(path, "model.start", model.get("start", "auto"), str)
+    if start != "auto" and period_frequency(start) != step:
+        raise SpecError(
+            path, f"start must be 'auto' or a period of frequency {step}", key="model.start"
+        )
+    corr = expect_type(
+        path, "model.correlated_innovations", model.get("correlated_innovations", True), bool
+    )
+    overdispersion = expect_type(
+        path, "model.overdispersion", model.get("overdispersion", True), bool
+    )
+    clip = float(expect_type(path, "model.share_clip", model.get("share_clip", 0.01), (int, float)))
+    if not 0 < clip < 0.5:
+        raise SpecError(path, "share_clip must be in (0, 0.5)", key="model.share_clip")
+
+    ind = raw["indicators"]
+    check_keys(path, ind, required={"use", "reference"}, prefix="indicators")
+    use = expect_type(path, "indicators.use", ind["use"], list)
+    if not use:
+        raise SpecError(path, "no indicator listed", key="indicators.use")
+    for i, key in enumerate(use):
+        expect_type(path, f"indicators.use[{i}]", key, str)
+        if key not in codebook:
+            raise SpecError(
+                path,
+                f"indicator {key!r} is not in the codebook {codebook.path}",
+                key="indicators.use",
+            )
+        if PER_YEAR[codebook[key].frequency] > PER_YEAR[step]:
+            raise SpecError(
+                path,
+                f"indicator {key!r} has frequency {codebook[key].frequency}, "
+                f"finer than the model step {step}",
+                key="indicators.use",
+            )
+    if len(set(use)) != len(use):
+        raise SpecError(path, "an indicator is listed twice", key="indicators.use")
+    ref = expect_type(path, "indicators.reference", ind["reference"], dict)
+    check_keys(path, ref, required=set(POLES), prefix="indicators.reference")
+    for pole in POLES:
+        key = expect_type(path, f"indicators.reference.{pole}", ref[pole], str)
+        if key not in use:
+            raise SpecError(
+                path,
+                f"reference {key!r} is not in indicators.use",
+                key=f"indicators.reference.{pole}",
+            )
+        if codebook[key].pole != pole:
+            raise SpecError(
+                path,
+                f"reference {key!r} measures pole {codebook[key].pole}, not {pole}",
+                key=f"indicators.reference.{pole}",
+            )
+        if codebook[key].kind in ("binary", "binomial"):
+            raise SpecError(
+                path,
+                "a reference must be a share, positive or continuous indicator "
+                "(it fixes the scale)",
+                key=f"indicators.reference.{pole}",
+            )
+
+    priors = Priors(**_numbers(path, raw.get("priors", {}), Priors, "priors"))
+    for f in fields(Priors):
+        if f.name not in ("volatility_log_mean",) and getattr(priors, f.name) <= 0:
+            raise SpecError(path, "must be positive", key=f"priors.{f.name}")
+    sampler = SamplerSettings(**_numbers(path, raw.get("sampler", {}), SamplerSettings, "sampler"))
+    if sampler.method not in METHODS:
+        raise SpecError(path, f"method must be one of {', '.join(METHODS)}", key="sampler.method")
+    if not 0.5 <= sampler.target_accept < 1:
+        raise SpecError(path, "target_accept must be in [0.5, 1)", key="sampler.target_accept")
+
+    return AlignmentSpec(
+        indicators=tuple(use),
+        reference=tuple((pole, ref[pole]) for pole in POLES),
+        name=name,
+        step=step,
+        start=start,
+        correlated_innovations=corr,
+        overdispersion=overdispersion,
+        share_clip=clip,
+        priors=priors,
+        sampler=sampler,
+    )

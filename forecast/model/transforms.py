@@ -1,0 +1,65 @@
+"""Link-scale transforms of indicator values by kind, and their inverses.
+
+Gaussian-family kinds (``share``, ``positive``, ``continuous``) are modelled on a link scale
+(logit, log, identity) and then standardised by the indicator's observed mean and standard
+deviation, so that one set of weakly informative priors fits every indicator.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+#: kinds modelled with a Normal likelihood on the standardised link scale
+GAUSSIAN_KINDS = ("share", "positive", "continuous")
+
+
+def to_link(values: ArrayLike, kind: str, *, offset: float = 0.0, clip: float = 0.01) -> NDArray:
+    """Transform natural-scale values to the link scale of their kind.
+
+    Shares are clipped to ``[clip, 1 - clip]`` before the logit so that exact 0 and 1 (common
+    in arms-import shares) stay finite; positive values get ``log(value + offset)``.
+
+    Examples
+    --------
+    >>> to_link([0.0, 0.5, 1.0], "share", clip=0.01).round(3)
+    array([-4.595,  0.   ,  4.595])
+    >>> to_link([0.0, 9.0], "positive", offset=1.0).round(3)
+    array([0.   , 2.303])
+    """
+    x = np.asarray(values, dtype=float)
+    if kind == "share":
+        p = np.clip(x, clip, 1.0 - clip)
+        return np.log(p) - np.log1p(-p)
+    if kind == "positive":
+        return np.log(x + offset)
+    if kind == "continuous":
+        return x
+    raise ValueError(f"kind {kind!r} has no Gaussian link scale")
+
+
+def from_link(link: ArrayLike, kind: str, *, offset: float = 0.0) -> NDArray:
+    """Inverse of :func:`to_link` (positive values are floored at zero after removing the offset).
+
+    Examples
+    --------
+    >>> from_link(to_link([0.2, 0.7], "share"), "share").round(3)
+    array([0.2, 0.7])
+    """
+    z = np.asarray(link, dtype=float)
+    if kind == "share":
+        return 1.0 / (1.0 + np.exp(-z))
+    if kind == "positive":
+        return np.maximum(np.exp(z) - offset, 0.0)
+    if kind == "continuous":
+        return z
+    raise ValueError(f"kind {kind!r} has no Gaussian link scale")
+
+
+def standardisation(link: NDArray) -> tuple[float, float]:
+    """Return the centre and scale of an indicator's link values (scale 1 for < 3 values)."""
+    centre = float(np.mean(link))
+    scale = float(np.std(link, ddof=1)) if link.size > 2 else 1.0
+    if not np.isfinite(scale) or scale < 1e-8:
+        scale = 1.0
+    return centre, scale

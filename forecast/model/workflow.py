@@ -1,0 +1,131 @@
+"""The model's user path as plain functions: fit a panel and store a run; forecast a run.
+
+Imitates Prophet's ``fit -> predict`` path; the CLI and the report pipeline call these.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import xarray as xr
+
+from forecast.atomic import atomic_path
+from forecast.data.codebook import Codebook, load_codebook
+from forecast.data.panel import panel_sha256, read_panel
+from forecast.model.design import build_model_data
+from forecast.model.diagnostics import Diagnostics, diagnose
+from forecast.model.fit import CompiledModels, FitSettings, fit_alignment_model
+from forecast.model.project import project
+from forecast.model.runs import Run, new_run_id, save_run
+from forecast.model.spec import AlignmentSpec, load_model_spec
+from forecast.model.summaries import alignment_table, indicator_table
+
+DEFAULT_HORIZON = "2030"
+
+
+@dataclass(frozen=True)
+class FitOutcome:
+    """A stored run and its diagnostics."""
+
+    run: Run
+    diagnostics: Diagnostics
+    compile_seconds: float
+    sampling_seconds: float
+
+
+def settings_from_spec(spec: AlignmentSpec, **overrides: object) -> FitSettings:
+    """Fit settings: the spec's ``[sampler]`` table with command-line overrides (None = keep)."""
+    base = asdict(spec.sampler)
+    base.update({k: v for k, v in overrides.items() if v is not None})
+    return FitSettings(**base)
+
+
+def fit_panel(
+    panel_path: str | Path,
+    spec_path: str | Path,
+    settings: FitSettings,
+    *,
+    runs_dir: str | Path = "runs",
+    codebook: Codebook | None = None,
+    compiled: CompiledModels | None = None,
+    progressbar: bool = False,
+) -> FitOutcome:
+    """Read panel and spec, fit, diagnose, and store the run under ``runs_dir``.
+
+    The run's manifest records the data and spec hashes, the seed, the sampler settings,
+    package versions, diagnostics and whether the run converged.
+    """
+    codebook = codebook or load_codebook()
+    spec = load_model_spec(spec_path, codebook)
+    panel = read_panel(panel_path, codebook)
+    data = build_model_data(panel, spec, codebook)
+    result = fit_alignment_model(data, spec, settings, compiled=compiled, progressbar=progressbar)
+    diagnostics = diagnose(
+        result.posterior, method=settings.method, approximate=settings.approximate
+    )
+    manifest = {
+        "run_id": new_run_id(settings.method, settings.seed),
+        "method": settings.method,
+        "approximate": settings.approximate,
+        "seed": settings.seed,
+        "sampler": asdict(settings),
+        "data": {"path": str(panel_path), "sha256": panel_sha256(panel_path)},
+        "spec": {"path": str(spec_path), "sha256": spec.sha256, "content": spec.to_dict()},
+        "codebook": {"path": codebook.path, "sha256": codebook.sha256},
+        "model": {
+            "states": list(data.states),
+            "indicators": list(data.indicators),
+            "first_period": data.steps[0],
+            "last_period": data.steps[-1],
+            "observations": {k: len(v) for k, v in data.obs.items()},
+        },
+        "timing": {
+            "compile_seconds": round(result.compile_seconds, 2),
+            "sampling_seconds": round(result.sampling_seconds, 2),
+        },
+    }
+    posterior = result.posterior
+    posterior["posterior"].attrs.update(
+        {
+            "run_id": manifest["run_id"],
+            "data_sha256": panel_sha256(panel_path),
+            "spec_sha256": spec.sha256,
+        }
+    )
+    run = save_run(runs_dir, posterior, manifest, diagnostics)
+    return FitOutcome(run, diagnostics, result.compile_seconds, result.sampling_seconds)
+
+
+def forecast_run(
+    run: Run, until: str = DEFAULT_HORIZON, *, random_seed: int | None = None
+) -> xr.Dataset:
+    """Forecast draws (latent and indicators) of a stored run through ``until``.
+
+    The seed defaults to the run's own, so a run's forecast is reproducible.
+    """
+    seed = int(run.manifest["seed"]) if random_seed is None else random_seed
+    forecast = project(run.posterior(), until, random_seed=seed)
+    forecast.attrs["run_id"] = run.run_id
+    forecast.attrs["converged"] = int(run.converged)
+    return forecast
+
+
+def write_forecast(forecast: xr.Dataset, out_dir: str | Path) -> dict[str, Path]:
+    """Write ``forecast.nc``, ``alignment.csv`` and ``indicators.csv`` atomically."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = {
+        "forecast": out_dir / "forecast.nc",
+        "alignment": out_dir / "alignment.csv",
+        "indicators": out_dir / "indicators.csv",
+    }
+    with atomic_path(paths["forecast"]) as tmp:
+        forecast.to_netcdf(tmp, engine="h5netcdf")
+    for key, table in (
+        ("alignment", alignment_table(forecast)),
+        ("indicators", indicator_table(forecast)),
+    ):
+        with atomic_path(paths[key]) as tmp:
+            table.to_csv(tmp, index=False, float_format="%.6g", lineterminator="\n")
+    return paths
