@@ -31,3 +31,51 @@ def codebook():
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(20261125)
+
+
+# -- the model, compiled once per session ---------------------------------------------------
+#
+# Compiling the alignment model costs about a minute; every test that fits shares this cache
+# (refits with the same structure reuse the compiled model through ``with_data``).
+
+#: reduced settings of the real end-to-end fit of the bundled panel that CI runs
+E2E_SETTINGS = dict(method="nuts", draws=250, tune=400, chains=2, seed=11)
+
+
+@pytest.fixture(scope="session")
+def compiled_models():
+    from forecast.model.fit import CompiledModels
+
+    return CompiledModels()
+
+
+@pytest.fixture(scope="session")
+def bundled_fit(tmp_path_factory, compiled_models):
+    """A real fit of the bundled panel with the default spec (reduced draws), stored as a run."""
+    from forecast.data.panel import DEFAULT_PANEL
+    from forecast.model.fit import FitSettings
+    from forecast.model.spec import DEFAULT_MODEL
+    from forecast.model.workflow import fit_panel
+
+    runs = tmp_path_factory.mktemp("runs")
+    return fit_panel(
+        DEFAULT_PANEL,
+        DEFAULT_MODEL,
+        FitSettings(**E2E_SETTINGS),
+        runs_dir=runs,
+        compiled=compiled_models,
+    )
+
+
+@pytest.fixture(scope="session")
+def bundled_run(bundled_fit):
+    """The stored run of :func:`bundled_fit`."""
+    return bundled_fit.run
+
+
+@pytest.fixture(scope="session")
+def bundled_forecast(bundled_run):
+    """Forecast draws of the bundled run through 2030 (latent and indicators)."""
+    from forecast.model.workflow import forecast_run
+
+    return forecast_run(bundled_run, "2030")
