@@ -1,0 +1,47 @@
+"""``forecast baselines``: classical benchmark forecasts in the ``indicators.csv`` format."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from forecast.atomic import atomic_path
+from forecast.baselines import BASELINES, METHOD_USED, baseline_forecast
+from forecast.data.codebook import load_codebook
+from forecast.data.panel import DEFAULT_PANEL, read_panel
+from forecast.model.summaries import indicator_table
+from forecast.model.workflow import DEFAULT_HORIZON
+
+DEFAULT_OUT = Path("runs") / "baselines"
+
+
+def baselines(
+    data: Annotated[Path, typer.Option("--data", help="Panel CSV.")] = DEFAULT_PANEL,
+    until: Annotated[str, typer.Option("--until", help="Last forecast period.")] = DEFAULT_HORIZON,
+    out: Annotated[Path, typer.Option("--out", help="Output directory.")] = DEFAULT_OUT,
+    method: Annotated[
+        str, typer.Option("--method", help="persistence, drift, local_level or all.")
+    ] = "all",
+    seed: Annotated[int, typer.Option("--seed", min=0, help="Random seed.")] = 0,
+    draws: Annotated[int, typer.Option("--draws", min=1, help="Draws per cell.")] = 1000,
+) -> None:
+    """Forecast every series with classical baselines: <out>/<method>/indicators.csv."""
+    if method != "all" and method not in BASELINES:
+        raise typer.BadParameter(
+            f"must be one of {', '.join(BASELINES)} or all", param_hint="--method"
+        )
+    codebook = load_codebook()
+    panel = read_panel(data, codebook)
+    for name in BASELINES if method == "all" else (method,):
+        forecast = baseline_forecast(
+            panel, codebook, method=name, until=until, draws=draws, random_seed=seed
+        )
+        table = indicator_table(forecast)
+        target = out / name / "indicators.csv"
+        with atomic_path(target) as tmp:
+            table.to_csv(tmp, index=False, float_format="%.6g", lineterminator="\n")
+        used = forecast[METHOD_USED].values
+        fallbacks = int(((used != name) & (used != "")).sum())
+        typer.echo(f"wrote {target}: {len(table)} rows, {fallbacks} series by persistence instead")
