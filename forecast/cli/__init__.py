@@ -12,6 +12,7 @@ import warnings
 
 import typer
 
+from forecast.cli.baselines import baselines
 from forecast.cli.data import data_app
 from forecast.cli.model import fit, predict
 from forecast.errors import ForecastError
@@ -26,6 +27,7 @@ app = typer.Typer(
 app.add_typer(data_app, name="data")
 app.command("fit")(fit)
 app.command("predict")(predict)
+app.command("baselines")(baselines)
 
 
 def main() -> None:
