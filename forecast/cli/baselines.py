@@ -8,11 +8,9 @@ from typing import Annotated
 import typer
 
 from forecast.atomic import atomic_path
-from forecast.baselines import BASELINES, METHOD_USED, baseline_forecast
 from forecast.data.codebook import load_codebook
 from forecast.data.panel import DEFAULT_PANEL, read_panel
-from forecast.model.summaries import indicator_table
-from forecast.model.workflow import DEFAULT_HORIZON
+from forecast.defaults import DEFAULT_HORIZON
 
 DEFAULT_OUT = Path("runs") / "baselines"
 
@@ -28,6 +26,9 @@ def baselines(
     draws: Annotated[int, typer.Option("--draws", min=1, help="Draws per cell.")] = 1000,
 ) -> None:
     """Forecast every series with classical baselines: <out>/<method>/indicators.csv."""
+    from forecast.baselines import BASELINES, METHOD_USED, baseline_forecast
+    from forecast.model.summaries import indicator_table
+
     if method != "all" and method not in BASELINES:
         raise typer.BadParameter(
             f"must be one of {', '.join(BASELINES)} or all", param_hint="--method"

@@ -9,16 +9,11 @@ import typer
 
 from forecast.data.codebook import load_codebook
 from forecast.data.panel import DEFAULT_PANEL
+from forecast.defaults import DEFAULT_HORIZON, DEFAULT_RUNS
 from forecast.errors import ForecastError
-from forecast.model.runs import DEFAULT_RUNS, load_run
 from forecast.model.spec import DEFAULT_MODEL, METHODS, load_model_spec
-from forecast.model.workflow import (
-    DEFAULT_HORIZON,
-    fit_panel,
-    forecast_run,
-    settings_from_spec,
-    write_forecast,
-)
+
+# the model's modules import PyMC, which is slow to import: commands import them when run
 
 
 def fit(
@@ -40,6 +35,8 @@ def fit(
     ] = True,
 ) -> None:
     """Fit the alignment model and store the run in runs/<run_id>/."""
+    from forecast.model.workflow import fit_panel, settings_from_spec
+
     if method is not None and method not in METHODS:
         raise typer.BadParameter(f"must be one of {', '.join(METHODS)}", param_hint="--method")
     spec = load_model_spec(model, load_codebook())
@@ -74,6 +71,9 @@ def predict(
     runs: Annotated[Path, typer.Option("--runs", help="Runs directory.")] = DEFAULT_RUNS,
 ) -> None:
     """Forecast a run: forecast.nc, alignment.csv and indicators.csv."""
+    from forecast.model.runs import load_run
+    from forecast.model.workflow import forecast_run, write_forecast
+
     stored = load_run(run, runs)
     forecast = forecast_run(stored, until, random_seed=seed)
     paths = write_forecast(forecast, out or stored.path)

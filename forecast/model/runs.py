@@ -12,15 +12,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import xarray as xr
 
 from forecast.atomic import atomic_directory, replace_symlink
+from forecast.defaults import DEFAULT_RUNS
 from forecast.errors import ForecastError
-from forecast.model.diagnostics import Diagnostics, convergence_summary
 
-DEFAULT_RUNS = Path("runs")
+if TYPE_CHECKING:
+    from forecast.model.diagnostics import Diagnostics
+
+__all__ = ["DEFAULT_RUNS", "Run", "load_run", "new_run_id", "resolve_run", "save_run"]
 LATEST = "latest"
 PACKAGES = (
     "forecast",
@@ -93,6 +96,8 @@ def save_run(
     ``manifest`` must hold ``run_id``; diagnostics, ``converged`` and package versions are
     added here.
     """
+    from forecast.model.diagnostics import convergence_summary
+
     runs_dir = Path(runs_dir)
     run_id = str(manifest["run_id"])
     target = runs_dir / run_id

@@ -13,6 +13,7 @@ import xarray as xr
 from forecast.atomic import atomic_path
 from forecast.data.codebook import Codebook, load_codebook
 from forecast.data.panel import panel_sha256, read_panel
+from forecast.defaults import DEFAULT_HORIZON
 from forecast.model.design import build_model_data
 from forecast.model.diagnostics import Diagnostics, diagnose
 from forecast.model.fit import CompiledModels, FitSettings, fit_alignment_model
@@ -21,7 +22,7 @@ from forecast.model.runs import Run, new_run_id, save_run
 from forecast.model.spec import AlignmentSpec, load_model_spec
 from forecast.model.summaries import alignment_table, indicator_table
 
-DEFAULT_HORIZON = "2030"
+__all__ = ["DEFAULT_HORIZON", "FitOutcome", "fit_panel", "forecast_run", "write_forecast"]
 
 
 @dataclass(frozen=True)
