@@ -1,0 +1,69 @@
+"""``forecast plot``: write a run's figures as PNG and SVG."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import xarray as xr
+
+from forecast.data.codebook import load_codebook
+from forecast.data.panel import DEFAULT_PANEL, read_panel
+from forecast.model.runs import DEFAULT_RUNS, Run, load_run
+from forecast.model.workflow import DEFAULT_HORIZON, forecast_run
+
+
+def _forecast(stored: Run, until: str | None) -> xr.Dataset:
+    """Return the run's stored forecast if it reaches ``until`` (or none asked), else forecast."""
+    path = stored.path / "forecast.nc"
+    if path.is_file():
+        with xr.open_dataset(path, engine="h5netcdf") as ds:
+            if until is None or str(ds.attrs.get("until")) == until:
+                typer.echo(f"using the stored forecast {path}")
+                return ds.load()
+    return forecast_run(stored, until or DEFAULT_HORIZON)
+
+
+def _panel_path(stored: Run, data: Path | None) -> Path:
+    """Return the panel given, else the one the run was fitted to, else the bundled one."""
+    if data is not None:
+        return data
+    fitted = Path(str(stored.manifest.get("data", {}).get("path", "")))
+    return fitted if fitted.is_file() else DEFAULT_PANEL
+
+
+def plot(
+    run: Annotated[
+        str | None, typer.Argument(help="Run directory or id (default runs/latest).")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Output directory (default: <run>/figures).")
+    ] = None,
+    until: Annotated[
+        str | None,
+        typer.Option("--until", help="Last forecast period (default: the stored forecast's)."),
+    ] = None,
+    data: Annotated[
+        Path | None, typer.Option("--data", help="Panel CSV (default: the run's).")
+    ] = None,
+    runs: Annotated[Path, typer.Option("--runs", help="Runs directory.")] = DEFAULT_RUNS,
+) -> None:
+    """Write a run's figures (convergence, forest, checks, fan charts, coverage) as PNG and SVG."""
+    # imported here so that other commands do not pay for the plotting modules
+    from forecast.plots.run_figures import run_figures, write_figures
+
+    stored = load_run(run, runs)
+    codebook = load_codebook()
+    forecast = _forecast(stored, until)
+    panel = read_panel(_panel_path(stored, data), codebook)
+    target = out or stored.path / "figures"
+    if not stored.converged:
+        typer.echo(f"NOT CONVERGED: run {stored.run_id} did not pass the convergence gates")
+    figures = run_figures(stored.posterior(), forecast, panel, codebook=codebook)
+    count = 0
+    for path in write_figures(figures, target):
+        if path.suffix == ".png":
+            typer.echo(f"wrote {path.with_suffix('')}.png/.svg")
+            count += 1
+    typer.echo(f"{count} figures in {target}")

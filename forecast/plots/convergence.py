@@ -1,0 +1,211 @@
+"""Convergence of the sampler: ArviZ rank (or trace) plots of a handful of key parameters."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Hashable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import xarray as xr
+
+from forecast.data.codebook import Indicator
+from forecast.dims import POLES, SAMPLE_DIMS, STATE_NAMES
+from forecast.plots.fan import with_note
+from forecast.plots.labels import indicator_label, pole_title, state_label
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+#: parameters shown by default, in two figures of readable size
+CONVERGENCE_GROUPS: Mapping[str, tuple[str, ...]] = {
+    "dynamics": ("drift_mu", "volatility_log_mu", "drift_tau", "volatility_log_tau"),
+    "measurement": ("loading", "noise", "concentration"),
+}
+
+#: plain names of the model's parameters
+PARAMETER_NAMES: Mapping[str, str] = {
+    "drift_mu": "Mean drift",
+    "drift_tau": "Spread of drifts",
+    "volatility_log_mu": "Mean log volatility",
+    "volatility_log_tau": "Spread of log volatilities",
+    "drift": "Drift",
+    "volatility": "Volatility",
+    "loading": "Loading",
+    "noise": "Noise",
+    "persistence": "Persistence",
+    "concentration": "Concentration",
+    "intercept_mu": "Mean intercept",
+}
+
+_KINDS = ("rank", "trace")
+
+
+def _coord_text(value: str, codebook: Mapping[str, Indicator] | None) -> str:
+    # coordinate values are unambiguous (pole, state and indicator codes do not overlap), so
+    # the label does not depend on which dimension holds them
+    if value in POLES:
+        return pole_title(value)
+    if value in STATE_NAMES:
+        return state_label(value)
+    return indicator_label(value, codebook)
+
+
+def parameter_draws(posterior: xr.DataTree, var_names: Sequence[str]) -> xr.Dataset:
+    """Return the posterior draws of ``var_names``, without the cells that never move.
+
+    A cell that never moves (a loading fixed at 1 for identification) says nothing about
+    convergence and would break a rank plot, so it is left out. Variables the posterior lacks
+    are skipped. A dimension two variables subset differently is renamed for the second.
+
+    Examples
+    --------
+    >>> draws = np.random.default_rng(0).normal(size=(2, 10, 3))
+    >>> draws[..., 0] = 1.0
+    >>> post = xr.Dataset({"loading": (("chain", "draw", "indicator"), draws)},
+    ...                   coords={"indicator": ["ref", "a", "b"]})
+    >>> parameter_draws(xr.DataTree.from_dict({"posterior": post}), ["loading"]).sizes["indicator"]
+    2
+    """
+    node = posterior["posterior"]
+    assert isinstance(node, xr.DataTree)
+    post = node.to_dataset()
+    chosen: dict[str, xr.DataArray] = {}
+    coords_used: dict[Hashable, list[object]] = {}
+    for name in var_names:
+        if name not in post:
+            continue
+        da = post[name]
+        extra = [d for d in da.dims if d not in SAMPLE_DIMS]
+        moving = (da.max(dim=SAMPLE_DIMS) > da.min(dim=SAMPLE_DIMS)) & da.notnull().all(SAMPLE_DIMS)
+        for dim in extra:
+            keep = moving.any(dim=[d for d in extra if d != dim]) if len(extra) > 1 else moving
+            da = da.isel({dim: np.flatnonzero(keep.values)})
+            values = list(da[dim].values)
+            if dim in coords_used and coords_used[dim] != values:
+                da = da.rename({dim: f"{name}_{dim}"})
+            else:
+                coords_used[dim] = values
+        if (extra and da.size == 0) or (not extra and not bool(moving)):
+            continue
+        chosen[name] = da
+    return xr.Dataset(chosen)
+
+
+def _labeller(codebook: Mapping[str, Indicator] | None) -> Any:
+    """Return an ArviZ labeller writing plain names, wrapped to fit a panel."""
+    from arviz_base.labels import BaseLabeller
+
+    class PlainLabeller(BaseLabeller):
+        def var_name_to_str(self, var_name):
+            return PARAMETER_NAMES.get(var_name, var_name)
+
+        def dim_coord_to_str(self, dim, coord_val, coord_idx):
+            return textwrap.fill(_coord_text(str(coord_val), codebook), 28)
+
+    return PlainLabeller()
+
+
+def plot_convergence(
+    posterior: xr.DataTree,
+    var_names: Sequence[str] = CONVERGENCE_GROUPS["dynamics"],
+    *,
+    kind: str = "rank",
+    codebook: Mapping[str, Indicator] | None = None,
+    title: str | None = None,
+    ncols: int = 4,
+) -> Figure:
+    """Rank plots (default) or trace plots of key parameters, drawn by ArviZ.
+
+    In a rank plot each line is one chain; lines close to zero and to each other mean the
+    chains explore the same distribution, and black dots mark ranks where they disagree.
+
+    Parameters
+    ----------
+    posterior
+        A run's posterior DataTree (group ``posterior`` with dims ``chain`` and ``draw``).
+    var_names
+        Parameters to show; every non-constant cell of each gets a panel (see
+        :data:`CONVERGENCE_GROUPS`).
+    kind
+        ``rank`` or ``trace``.
+    codebook
+        Indicator titles for indicator-indexed parameters.
+    title
+        Figure title.
+    ncols
+        Panels per row of a rank plot.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> post = xr.Dataset({"drift_mu": (("chain", "draw"), np.random.default_rng(0)
+    ...     .normal(size=(2, 50)))})
+    >>> fig = plot_convergence(xr.DataTree.from_dict({"posterior": post}), ["drift_mu"])
+    >>> len(fig.axes) >= 1
+    True
+    """
+    import arviz_plots as azp
+    import matplotlib.pyplot as plt
+
+    from forecast.plots.style import plot_style
+
+    if kind not in _KINDS:
+        raise ValueError(f"kind must be one of {_KINDS}, got {kind!r}")
+    draws = parameter_draws(posterior, var_names)
+    if not draws.data_vars:
+        raise ValueError(f"the posterior has no non-constant parameters among {list(var_names)}")
+    groups = {"posterior": draws}
+    if "sample_stats" in posterior.children:
+        # the trace plot marks divergent transitions from it
+        stats = posterior["sample_stats"]
+        assert isinstance(stats, xr.DataTree)
+        groups["sample_stats"] = stats.to_dataset()
+    tree = xr.DataTree.from_dict(groups)
+    n = sum(
+        int(np.prod([da.sizes[d] for d in da.dims if d not in SAMPLE_DIMS]))
+        for da in draws.data_vars.values()
+    )
+    labeller = _labeller(codebook)
+    cols = min(ncols, n)
+    rows = -(-n // cols)
+    figure_kwargs = {"figsize": (2.8 * cols, 1.9 * rows + 0.9), "layout": "constrained"}
+    with plot_style():
+        if kind == "rank":
+            pc = azp.plot_rank(
+                tree,
+                backend="matplotlib",
+                labeller=labeller,
+                col_wrap=cols,
+                visuals={"xlabel": False},
+                figure_kwargs=figure_kwargs,
+            )
+            subtitle = "rank plots (one line per chain)"
+            note = (
+                "fractional rank of each draw among all chains; lines near zero and together "
+                "mean the chains agree, black dots mark where they disagree"
+            )
+        else:
+            pc = azp.plot_trace(
+                tree,
+                backend="matplotlib",
+                labeller=labeller,
+                col_wrap=cols,
+                visuals={"xlabel": False, "trace": {"linewidth": 0.5, "alpha": 0.8}},
+                figure_kwargs=figure_kwargs,
+            )
+            subtitle = "trace plots (one line per chain)"
+            note = (
+                "draw number; chains should overlap and look like noise around a stable level, "
+                "ticks at the bottom mark divergent transitions"
+            )
+        fig = pc.get_viz("figure")
+        # arviz draws through pyplot; detach the figure so that no global state remains
+        plt.close(fig)
+        attrs = dict(getattr(posterior["posterior"], "attrs", {}))
+        fig.suptitle(with_note(title or f"Sampler convergence: {subtitle}", attrs))
+        fig.supxlabel(note, fontsize=8.5)
+    return fig
