@@ -15,6 +15,7 @@ import typer
 from forecast.cli.baselines import baselines
 from forecast.cli.data import data_app
 from forecast.cli.model import fit, predict
+from forecast.cli.plot import plot
 from forecast.errors import ForecastError
 
 app = typer.Typer(
@@ -27,6 +28,7 @@ app = typer.Typer(
 app.add_typer(data_app, name="data")
 app.command("fit")(fit)
 app.command("predict")(predict)
+app.command("plot")(plot)
 app.command("baselines")(baselines)
 
 
