@@ -10,6 +10,8 @@ value of each series.
 
 from __future__ import annotations
 
+import zlib
+
 import numpy as np
 import pandas as pd
 import xarray as xr
@@ -208,13 +210,19 @@ def project_indicators(
 
     Dims ``(chain, draw, state, indicator, period)`` over every period of each indicator's
     frequency inside the latent path (NaN where an indicator has no such period).
+
+    Each indicator draws from its own random stream, seeded by ``random_seed`` and its key:
+    binomial and beta draws consume a number of variates that depends on their parameters,
+    so with one shared stream a what-if that moves one pole's latent would also change the
+    noise of every indicator drawn after it, and the what-if comparison would no longer be
+    paired.
     """
     post = group(posterior, "posterior")
     const = group(posterior, "constant_data")
-    rng = np.random.default_rng(random_seed)
     steps = [str(p) for p in latent[PERIOD].values]
     pieces = []
     for indicator in [str(k) for k in const[INDICATOR].values]:
+        rng = np.random.default_rng([random_seed, zlib.crc32(indicator.encode())])
         kind = str(const["kind"].sel({INDICATOR: indicator}).values)
         freq = str(const["frequency"].sel({INDICATOR: indicator}).values)
         periods = _indicator_periods(steps[0], steps[-1], freq)
