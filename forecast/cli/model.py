@@ -79,5 +79,10 @@ def predict(
     paths = write_forecast(forecast, out or stored.path)
     if not stored.converged:
         typer.echo(f"NOT CONVERGED: run {stored.run_id} did not pass the convergence gates")
+    if forecast.attrs["approximate"]:
+        typer.echo(
+            f"APPROXIMATE: run {stored.run_id} was fitted with "
+            f"{forecast.attrs['inference_method']}, an approximation of the posterior"
+        )
     for path in paths.values():
         typer.echo(f"wrote {path}")

@@ -94,6 +94,14 @@ def convergence_summary(posterior: xr.DataTree) -> az.Summary | Any:
     return table[table["sd"] > 0]
 
 
+def _worst(values: Any, *, largest: bool) -> tuple[float, str]:
+    """Worst value and its label, or NaN and ``"n/a"`` when none is defined (R-hat of one chain)."""
+    if not values.notna().any():
+        return float("nan"), "n/a"
+    label = values.idxmax() if largest else values.idxmin()
+    return float(values[label]), str(label)
+
+
 def diagnose(posterior: xr.DataTree, *, method: str, approximate: bool) -> Diagnostics:
     """Compute R-hat, ESS and divergences and apply the gates.
 
@@ -116,16 +124,19 @@ def diagnose(posterior: xr.DataTree, *, method: str, approximate: bool) -> Diagn
     divergences = 0
     if "sample_stats" in posterior.children and "diverging" in posterior["sample_stats"]:
         divergences = int(np.asarray(posterior["sample_stats"]["diverging"]).sum())
+    # the approximate methods return one chain of draws, whose R-hat is undefined
+    max_rhat, worst_rhat = _worst(rhat, largest=True)
+    min_ess_bulk, worst_ess_bulk = _worst(ess_bulk, largest=False)
     failures = []
     if approximate:
         failures.append(f"{method} is an approximate method; the gates apply to NUTS only")
     else:
-        if not np.isfinite(rhat.max()) or rhat.max() > MAX_RHAT:
-            failures.append(f"max R-hat {rhat.max():.3f} > {MAX_RHAT} ({rhat.idxmax()})")
-        if ess_bulk.min() < MIN_ESS_BULK:
-            failures.append(
-                f"min bulk ESS {ess_bulk.min():.0f} < {MIN_ESS_BULK} ({ess_bulk.idxmin()})"
-            )
+        if not np.isfinite(max_rhat):
+            failures.append("R-hat undefined (it needs at least two chains)")
+        elif max_rhat > MAX_RHAT:
+            failures.append(f"max R-hat {max_rhat:.3f} > {MAX_RHAT} ({worst_rhat})")
+        if not min_ess_bulk >= MIN_ESS_BULK:
+            failures.append(f"min bulk ESS {min_ess_bulk:.0f} < {MIN_ESS_BULK} ({worst_ess_bulk})")
         if divergences > MAX_DIVERGENCES:
             failures.append(f"{divergences} divergent transitions")
     return Diagnostics(
@@ -133,10 +144,10 @@ def diagnose(posterior: xr.DataTree, *, method: str, approximate: bool) -> Diagn
         approximate=approximate,
         chains=chains,
         draws=draws,
-        max_rhat=float(rhat.max()),
-        worst_rhat=str(rhat.idxmax()),
-        min_ess_bulk=float(ess_bulk.min()),
-        worst_ess_bulk=str(ess_bulk.idxmin()),
+        max_rhat=max_rhat,
+        worst_rhat=worst_rhat,
+        min_ess_bulk=min_ess_bulk,
+        worst_ess_bulk=worst_ess_bulk,
         min_ess_tail=float(ess_tail.min()),
         divergences=divergences,
         converged=not failures,

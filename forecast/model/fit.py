@@ -80,7 +80,11 @@ class CompiledModels:
         if key in self.entries:
             model, compiled = self.entries[key]
             pm.set_data(arrays, model=model, coords=observation_coords(data))
-            return model, compiled.with_data(**arrays), 0.0
+            # the compiled graph drops data it never reads (e.g. the averaging weights when
+            # every observation covers one step), and with_data refuses unknown names
+            known = {var.name for var in compiled.shared_var_keys}
+            usable = {name: value for name, value in arrays.items() if name in known}
+            return model, compiled.with_data(**usable), 0.0
         model = build_alignment_model(data, spec)
         start = time.perf_counter()
         compiled = nutpie.compile_pymc_model(model, freeze_model=False)
@@ -172,7 +176,12 @@ def pointwise_log_likelihood(posterior: xr.Dataset, model: pm.Model) -> xr.Datas
 
 
 def _finish(
-    raw: xr.DataTree, model: pm.Model, data: ModelData, settings: FitSettings
+    raw: xr.DataTree,
+    model: pm.Model,
+    data: ModelData,
+    settings: FitSettings,
+    *,
+    log_likelihood: bool = True,
 ) -> xr.DataTree:
     """Add log-likelihood, observed and constant data; drop warm-up groups; label the method."""
     groups = {
@@ -181,7 +190,8 @@ def _finish(
         if name in ("posterior", "sample_stats")
     }
     posterior = xr.DataTree.from_dict(groups)
-    posterior["log_likelihood"] = pointwise_log_likelihood(groups["posterior"], model)
+    if log_likelihood:
+        posterior["log_likelihood"] = pointwise_log_likelihood(groups["posterior"], model)
     posterior["observed_data"] = observed_dataset(data)
     posterior["constant_data"] = constant_dataset(data)
     posterior["posterior"].attrs.update(
@@ -201,6 +211,7 @@ def fit_alignment_model(
     *,
     compiled: CompiledModels | None = None,
     progressbar: bool = False,
+    log_likelihood: bool = True,
 ) -> FitResult:
     """Fit the alignment model to ``data``.
 
@@ -214,6 +225,9 @@ def fit_alignment_model(
         A cache of compiled models to reuse (NUTS through nutpie only).
     progressbar
         Show the sampler's progress.
+    log_likelihood
+        Compute the pointwise log-likelihood (for LOO); a backtest, which only projects,
+        skips it (it compiles a function of its own and evaluates every draw).
 
     Returns
     -------
@@ -244,7 +258,7 @@ def fit_alignment_model(
         raw = _sample_other(model, settings, progressbar)
         # PyMC compiles inside its samplers, so the split is not available
         compile_seconds, sampling = 0.0, time.perf_counter() - start
-    posterior = _finish(raw, model, data, settings)
+    posterior = _finish(raw, model, data, settings, log_likelihood=log_likelihood)
     return FitResult(posterior, compile_seconds, sampling, model)
 
 
@@ -263,18 +277,39 @@ def _sample_other(model: pm.Model, settings: FitSettings, progressbar: bool) -> 
                 compute_convergence_checks=False,
             )
         if settings.method == "pathfinder":
+            from pymc.model.fgraph import clone_model
             from pymc_extras.inference import fit_pathfinder
 
-            return fit_pathfinder(
-                model=model,
+            # pymc-extras labels the raveled parameters by their model dims and fails on a
+            # 2-d LKJCorr whose value is a vector; the draws take the dims back below
+            unlabelled = clone_model(model)
+            chol_dims = unlabelled.named_vars_to_dims.pop("innovation_chol", None)
+            tree = fit_pathfinder(
+                model=unlabelled,
                 num_paths=settings.chains,
                 num_draws=settings.draws * settings.chains,
                 random_seed=settings.seed,
                 progressbar=progressbar,
             )
+            if chol_dims is not None:
+                post = tree["posterior"].to_dataset()
+                chol = post["innovation_chol"]
+                # by position: the placeholder dims carry integer labels, not the poles
+                post = post.drop_vars(["innovation_chol", *chol.dims[2:]], errors="ignore")
+                post["innovation_chol"] = ((*chol.dims[:2], *chol_dims), chol.values)
+                tree["posterior"] = post
+            return tree
         if settings.method == "advi":
+            from pytensor.compile.mode import get_mode
+
+            # PyTensor's numba "scalarize" rewrite produces an op that numba cannot type in
+            # the ADVI objective (IndexError in _compute_vectorized_types, pytensor 3.3.8)
             approx = pm.fit(
-                n=20_000, method="advi", random_seed=settings.seed, progressbar=progressbar
+                n=20_000,
+                method="advi",
+                random_seed=settings.seed,
+                progressbar=progressbar,
+                fn_kwargs={"mode": get_mode("NUMBA").excluding("scalarize")},
             )
             return approx.sample(settings.draws * settings.chains, random_seed=settings.seed)
     raise ValueError(f"unknown method {settings.method!r}")

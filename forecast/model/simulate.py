@@ -70,7 +70,11 @@ def simulate(
     # the Gaussian likelihood is written as conditionals on the *observed* previous value,
     # so its AR(1) deviations are simulated here; the other families are drawn by PyMC
     observed = [f"y_{f}" for f in ("binomial", "binary") if len(data.obs[f])]
-    draws = pm.draw([conditioned[n] for n in names + observed], random_seed=random_seed)
+    # one draw: the Python backend compiles in a second and has every RandomVariable (numba
+    # has no beta-binomial and would fall back to object mode with a warning)
+    draws = pm.draw(
+        [conditioned[n] for n in names + observed], random_seed=random_seed, mode="FAST_COMPILE"
+    )
     values = dict(zip(names + observed, draws, strict=True))
     obs = dict(data.obs)
     for key in observed:

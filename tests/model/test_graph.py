@@ -1,0 +1,156 @@
+"""The PyMC graph: index arithmetic, vectorisation and identification (scale, location, sign).
+
+Nothing here compiles a sampler: the structural checks build graphs, the sign check compiles
+one small function in PyTensor's fast-compile mode, and the per-draw identification checks
+read the session's bundled fit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+from pytensor.graph.traversal import applys_between
+
+from forecast.data.codebook import Codebook
+from forecast.data.panel import DEFAULT_PANEL, read_panel
+from forecast.dims import PERIOD, POLE, POLES, STATE
+from forecast.model.design import FAMILIES, build_model_data
+from forecast.model.graph import build_alignment_model, observation_arrays, structure_key
+from forecast.model.spec import DEFAULT_MODEL, load_model_spec
+from forecast.model.trees import group
+from tests.model.panels import Row, small_panel, small_spec
+
+REFS = ("trade_share_rus", "trade_share_chn", "trade_share_eu")
+EXTRA = ("arms_share_rus", "unga_agree_rus")
+
+#: two states, two years; the extra RUS indicators are seen in 2000 by KAZ and in 2001 by both
+ROWS: list[Row] = [
+    *[
+        (s, k, y, round(0.2 + 0.1 * i + 0.05 * j + 0.01 * t, 2), None)
+        for j, s in enumerate(("KAZ", "KGZ"))
+        for i, k in enumerate(REFS)
+        for t, y in enumerate(("2000", "2001"))
+    ],
+    ("KAZ", "arms_share_rus", "2000", 0.6, None),
+    ("KAZ", "arms_share_rus", "2001", 0.7, None),
+    ("KGZ", "arms_share_rus", "2001", 0.2, None),
+    ("KAZ", "unga_agree_rus", "2000", 0.5, 40),
+    ("KAZ", "unga_agree_rus", "2001", 0.25, 40),
+    ("KGZ", "unga_agree_rus", "2001", 0.75, 40),
+]
+
+
+@pytest.fixture(scope="module")
+def default_data(codebook: Codebook):
+    spec = load_model_spec(DEFAULT_MODEL, codebook)
+    return spec, build_model_data(read_panel(DEFAULT_PANEL, codebook), spec, codebook)
+
+
+def test_observation_index_gathers_the_right_latent_cells(default_data) -> None:
+    _, data = default_data
+    n_states, n_poles, n_steps = len(data.states), len(data.poles), data.n_steps
+    theta = np.random.default_rng(5).normal(size=(n_states, n_poles, n_steps))
+    arrays = observation_arrays(data)
+    for family in ("gaussian", "binomial"):
+        obs = data.obs[family]
+        index = arrays[f"{family}_obs_theta_index"]
+        gathered = (theta.ravel()[index] * arrays[f"{family}_obs_weight"]).sum(axis=1)
+        pole = data.pole_index[obs.indicator]
+        expected = (theta[obs.state[:, None], pole[:, None], obs.cover] * obs.weight).sum(axis=1)
+        np.testing.assert_array_equal(gathered, expected)
+        # and the cell is the one the observation's labels name
+        step = [data.steps.index(p) for p in obs.period]
+        np.testing.assert_array_equal(expected, theta[obs.state, pole, step])
+
+
+def test_one_likelihood_per_family_and_no_python_loop(
+    default_data, tmp_path: Path, codebook: Codebook
+) -> None:
+    spec, data = default_data
+    small = small_spec(REFS + EXTRA)
+    tiny = build_model_data(small_panel(tmp_path, ROWS, codebook), small, codebook)
+    models = [build_alignment_model(d, s) for d, s in ((data, spec), (tiny, small))]
+    for model, d in zip(models, (data, tiny), strict=True):
+        families = [f for f in FAMILIES if len(d.obs[f])]
+        assert [rv.name for rv in model.observed_RVs] == [f"y_{f}" for f in families]
+    assert [rv.name for rv in models[0].free_RVs] == [rv.name for rv in models[1].free_RVs]
+    # 5 states x 13 indicators x 29 years against 2 x 5 x 2: a loop over indicators or states
+    # would add nodes per item; a vectorised graph has the same size up to index details
+    sizes = [len(list(applys_between(m.value_vars, [m.logp()]))) for m in models]
+    assert abs(sizes[0] - sizes[1]) <= 3, sizes
+
+
+def test_structure_key_allows_reuse_on_a_cut_panel(default_data, codebook: Codebook) -> None:
+    spec, data = default_data
+    panel = read_panel(DEFAULT_PANEL, codebook)
+    cut = panel[panel["period"].str[:4].astype(int) <= 2019]
+    cut_data = build_model_data(cut, spec, codebook, until="2020")
+    assert len(cut_data.obs["gaussian"]) < len(data.obs["gaussian"])
+    assert structure_key(cut_data, spec) == structure_key(data, spec)
+    assert structure_key(data, spec.replace_sampler(draws=10)) == structure_key(data, spec)
+    other_prior = replace(spec, priors=replace(spec.priors, lkj_eta=3.0))
+    assert structure_key(data, other_prior) != structure_key(data, spec)
+    shorter = build_model_data(cut, spec, codebook)
+    assert structure_key(shorter, spec) != structure_key(data, spec)
+
+
+def test_sign_turns_the_latent_around(tmp_path: Path, codebook: Codebook) -> None:
+    """Raising the RUS latent raises a sign +1 indicator and lowers a sign -1 one."""
+    flipped = Codebook(
+        tuple(replace(i, sign=-1) if i.key in EXTRA else i for i in codebook.indicators),
+        path="flipped",
+    )
+    spec = small_spec(REFS + EXTRA)
+    data = build_model_data(small_panel(tmp_path, ROWS, flipped), spec, flipped)
+    assert data.sign.tolist() == [1.0, 1.0, 1.0, -1.0, -1.0]
+    model = build_alignment_model(data, spec)
+    gauss, binom = model["y_gaussian"].owner.inputs, model["y_binomial"].owner.inputs
+    # RandomVariable inputs are (rng, size, *parameters): Normal(mu, sigma),
+    # BetaBinomial(n, alpha, beta) with alpha / (alpha + beta) = sigmoid(eta)
+    outs = model.replace_rvs_by_values([gauss[2], binom[3], binom[4]])
+    fn = model.compile_fn(
+        outs, inputs=model.value_vars, on_unused_input="ignore", mode="FAST_COMPILE"
+    )
+    point = model.initial_point()
+    point["log_loading"] = np.log([0.7, 0.4])  # arms_share_rus, unga_agree_rus
+    moved = dict(point, drift_mu=point["drift_mu"] + np.array([1.0, 0.0, 0.0]))
+    (mu0, a0, b0), (mu1, a1, b1) = fn(point), fn(moved)
+
+    # the drift moves every state's RUS latent by +1 from the second step on
+    def expected_change(family: str, loadings: dict[str, float]) -> np.ndarray:
+        obs = data.obs[family]
+        pole = data.pole_index[obs.indicator]
+        later = np.array([p == "2001" for p in obs.period])
+        load = np.array([loadings.get(data.indicators[i], 0.0) for i in obs.indicator])
+        return np.where((pole == 0) & later, data.sign[obs.indicator] * load, 0.0)
+
+    g_change = expected_change("gaussian", {"trade_share_rus": 1.0, "arms_share_rus": 0.7})
+    np.testing.assert_allclose(mu1 - mu0, g_change, atol=1e-12)
+    assert (g_change < 0).sum() == 2 and (g_change > 0).sum() == 2
+    logit = lambda a, b: np.log(a) - np.log(b)  # noqa: E731
+    b_change = expected_change("binomial", {"unga_agree_rus": 0.4})
+    np.testing.assert_allclose(logit(a1, b1) - logit(a0, b0), b_change, atol=1e-9)
+    assert (b_change < 0).sum() == 2
+
+
+def test_identification_holds_in_every_draw(bundled_fit) -> None:
+    tree = bundled_fit.run.posterior()
+    post = group(tree, "posterior")
+    const = group(tree, "constant_data")
+    reference = const["is_reference"].values.astype(bool)
+    loading = post["loading"].values  # (chain, draw, indicator)
+    # scale: the reference loadings are exactly one; the others positive
+    assert (loading[..., reference] == 1.0).all()
+    assert (loading[..., ~reference] > 0).all()
+    # each reference has one intercept common to all states
+    intercept = post["intercept"].values[..., reference, :]
+    assert (intercept == intercept[..., :1]).all()
+    # location: the first period sums to zero across states for every pole
+    first = post["alignment"].isel({PERIOD: 0}).sum(STATE)
+    assert list(first[POLE].values) == list(POLES)
+    assert float(np.abs(first).max()) < 1e-10
+    # but the latent is not pinned afterwards
+    assert float(np.abs(post["alignment"].isel({PERIOD: -1}).sum(STATE)).min()) > 1e-3
