@@ -1,0 +1,222 @@
+"""``forecast backtest``: pseudo-real-time backtest of the model beside the baselines."""
+
+from __future__ import annotations
+
+from contextlib import ExitStack
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from forecast.data.panel import DEFAULT_PANEL
+from forecast.dims import HORIZON, INDICATOR
+from forecast.model.spec import DEFAULT_MODEL
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+# the evaluation modules import PyMC, which is slow to import: the command imports them
+
+DEFAULT_OUT = Path("runs") / "backtest"
+
+
+def parse_range(text: str, option: str) -> tuple[int, ...]:
+    """Parse ``2008:2019`` (inclusive) or ``2012`` into a tuple of integers.
+
+    Examples
+    --------
+    >>> parse_range("1:4", "--horizon"), parse_range("2012", "--origins")
+    ((1, 2, 3, 4), (2012,))
+    """
+    parts = text.split(":")
+    try:
+        bounds = [int(p) for p in parts]
+    except ValueError:
+        raise typer.BadParameter(f"{text!r}: expected FIRST:LAST or one integer") from None
+    if len(bounds) == 1:
+        bounds = bounds * 2
+    if len(bounds) != 2 or bounds[0] > bounds[1]:
+        raise typer.BadParameter(f"{text!r}: expected FIRST:LAST with FIRST <= LAST")
+    return tuple(range(bounds[0], bounds[1] + 1))
+
+
+def backtest(
+    origins: Annotated[
+        str, typer.Option("--origins", help="Origin years FIRST:LAST (forecast made at year end).")
+    ] = "2008:2019",
+    horizon: Annotated[
+        str, typer.Option("--horizon", help="Horizons in years, FIRST:LAST.")
+    ] = "1:4",
+    method: Annotated[
+        str, typer.Option("--method", help="nuts or pathfinder (approximate, faster).")
+    ] = "nuts",
+    draws: Annotated[int, typer.Option("--draws", min=1, help="Draws per chain.")] = 300,
+    tune: Annotated[int, typer.Option("--tune", min=0, help="Tuning steps per chain.")] = 500,
+    chains: Annotated[int, typer.Option("--chains", min=1, help="Chains (paths).")] = 2,
+    seed: Annotated[int, typer.Option("--seed", min=0, help="Base seed.")] = 1,
+    model: Annotated[Path, typer.Option("--model", help="Model spec TOML.")] = DEFAULT_MODEL,
+    data: Annotated[Path, typer.Option("--data", help="Panel CSV.")] = DEFAULT_PANEL,
+    out: Annotated[Path, typer.Option("--out", help="Output directory.")] = DEFAULT_OUT,
+    workers: Annotated[
+        int | None, typer.Option("--workers", min=1, help="Run origins on a local Dask cluster.")
+    ] = None,
+    scheduler: Annotated[
+        str | None, typer.Option("--scheduler", help="Address of an existing Dask scheduler.")
+    ] = None,
+    progress: Annotated[
+        bool, typer.Option("--progress/--no-progress", help="Progress bar.")
+    ] = True,
+) -> None:
+    """Refit at each origin on the data public then; score against what arrived later."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    from forecast.data.codebook import load_codebook
+    from forecast.data.panel import read_panel
+    from forecast.evaluation.backtest import run_backtest, write_tables
+    from forecast.evaluation.plan import BACKTEST_METHODS, BacktestSettings, make_plan
+    from forecast.evaluation.skill import coverage_table, crps_skill
+    from forecast.model.spec import load_model_spec
+
+    if method not in BACKTEST_METHODS:
+        raise typer.BadParameter(
+            f"must be one of {', '.join(BACKTEST_METHODS)}", param_hint="--method"
+        )
+    if workers is not None and scheduler is not None:
+        raise typer.BadParameter("give --workers or --scheduler, not both", param_hint="--workers")
+    codebook = load_codebook()
+    spec = load_model_spec(model, codebook)
+    settings = BacktestSettings(
+        origins=parse_range(origins, "--origins"),
+        horizons=parse_range(horizon, "--horizon"),
+        method=method,
+        draws=draws,
+        tune=tune,
+        chains=chains,
+        seed=seed,
+        target_accept=spec.sampler.target_accept,
+    )
+    plan = make_plan(read_panel(data, codebook), spec, codebook, settings)
+    where = (
+        f"{workers} local Dask workers"
+        if workers
+        else (f"Dask scheduler {scheduler}" if scheduler else "serial")
+    )
+    typer.echo(
+        f"backtest of {model.name} on {data}: origins {origins}, horizons {horizon}, "
+        f"{settings.label}, seed {seed}, {where}"
+    )
+    with ExitStack() as stack:
+        client = None
+        if workers is not None or scheduler is not None:
+            from forecast.scaleout import dask_client
+
+            client = stack.enter_context(dask_client(workers=workers, scheduler=scheduler))
+        bar = stack.enter_context(
+            Progress(
+                TextColumn("origins"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                disable=not progress,
+            )
+        )
+        task = bar.add_task("origins", total=len(settings.origins))
+        result = run_backtest(plan, client=client, on_origin=lambda _: bar.advance(task))
+    if result.scores.empty:
+        typer.echo("nothing to score: no origin has a later outcome in the panel")
+        return
+    skill_h = crps_skill(result.scores)
+    skill_ih = crps_skill(result.scores, by=(INDICATOR, HORIZON))
+    coverage = coverage_table(result.scores)
+    paths = write_tables(
+        out,
+        {
+            "scores": result.scores,
+            "fits": result.fits,
+            "skill": skill_h,
+            "skill_by_indicator": skill_ih,
+            "coverage": coverage,
+        },
+    )
+    print_summary(result.scores, skill_h, skill_ih, coverage, settings.label)
+    print_convergence(result.fits)
+    for path in paths.values():
+        typer.echo(f"wrote {path}")
+
+
+def print_summary(
+    scores: pd.DataFrame,
+    skill: pd.DataFrame,
+    skill_by_indicator: pd.DataFrame,
+    coverage: pd.DataFrame,
+    label: str,
+) -> None:
+    """Print CRPS skill by horizon, interval coverage, and where the model loses."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from forecast.evaluation.skill import losses, model_name
+
+    console = Console()
+    name = model_name(scores)
+    table = Table(title=f"CRPS skill of {name} ({label}) against each baseline")
+    table.add_column("horizon", justify="right")
+    baselines = list(dict.fromkeys(skill["baseline"]))
+    for baseline in baselines:
+        table.add_column(f"vs {baseline}", justify="right")
+    table.add_column("cells", justify="right")
+    for h, group in skill.groupby(HORIZON):
+        by = dict(zip(group["baseline"], group["skill"], strict=True))
+        table.add_row(
+            str(h), *(f"{by[b]:+.3f}" for b in baselines), str(int(group["cells"].iloc[0]))
+        )
+    console.print(table)
+    cov = Table(title="Interval coverage (nominal 50 % and 90 %)")
+    for col in ("model", "horizon", "cells", "50 %", "90 %"):
+        cov.add_column(col, justify="right" if col != "model" else "left")
+    for row in coverage.itertuples(index=False):
+        cov.add_row(
+            str(row.model),
+            str(row.horizon),
+            str(row.cells),
+            f"{row.covered_50:.2f}",
+            f"{row.covered_90:.2f}",
+        )
+    console.print(cov)
+    worse = losses(skill_by_indicator)
+    if worse.empty:
+        console.print(f"{name} beats every baseline on every indicator and horizon")
+        return
+    console.print(
+        f"{name} loses to a baseline on {len(worse)} (indicator, horizon, baseline) groups:"
+    )
+    for row in worse.head(15).itertuples(index=False):
+        console.print(
+            f"  {row.indicator} h={row.horizon} vs {row.baseline}: skill {row.skill:+.3f} "
+            f"({row.cells} cells)"
+        )
+
+
+def print_convergence(fits: pd.DataFrame) -> None:
+    """Print how many origins' fits passed the convergence gates, and the worst values."""
+    from forecast.model.diagnostics import MAX_RHAT, MIN_ESS_BULK
+
+    fitted = fits.dropna(subset=["max_rhat"]) if "max_rhat" in fits else fits.iloc[:0]
+    if fitted.empty:
+        return
+    if fitted["approximate"].any():
+        typer.echo("APPROXIMATE: the convergence gates apply to NUTS fits only")
+        return
+    passed = int(fitted["converged"].sum())
+    typer.echo(
+        f"convergence: {passed} of {len(fitted)} origin fits pass the gates "
+        f"(R-hat <= {MAX_RHAT}, bulk ESS >= {MIN_ESS_BULK}, no divergences); "
+        f"worst R-hat {fitted['max_rhat'].max():.4g}, lowest bulk ESS "
+        f"{fitted['min_ess_bulk'].min():.0f}, divergences {int(fitted['divergences'].sum())}"
+    )

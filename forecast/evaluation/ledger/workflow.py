@@ -1,0 +1,153 @@
+"""The ``forecast ledger`` commands as plain functions: record, resolve, score, show.
+
+Only recording with a scenario spec reaches into the scenario layer; the rest of the ledger
+does not need it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+import xarray as xr
+
+from forecast.data.codebook import Codebook, load_codebook
+from forecast.data.panel import panel_sha256, read_panel
+from forecast.dims import PERIOD
+from forecast.errors import ForecastError
+from forecast.evaluation.ledger.resolve import Resolution, resolve_outcomes
+from forecast.evaluation.ledger.schema import open_ledger, sqlite_errors
+from forecast.evaluation.ledger.scoring import score_ledger
+from forecast.evaluation.ledger.store import (
+    Recorded,
+    check_quarter,
+    indicator_cells,
+    issue_meta,
+    record_issue,
+)
+from forecast.evaluation.ledger.track import TrackRecord, read_track_record
+from forecast.model.runs import Run
+from forecast.periods import parse_period
+
+if TYPE_CHECKING:
+    from forecast.scenarios.spec import ScenarioSpec
+
+#: the forecast a run directory may hold (``forecast predict`` writes it)
+FORECAST_FILE = "forecast.nc"
+
+
+def issued_forecast(run: Run, until: str, scenarios: ScenarioSpec | None = None) -> xr.Dataset:
+    """Return the forecast a run issues: through ``until`` and every period ``scenarios`` reads.
+
+    The run's stored ``forecast.nc`` (what ``forecast predict`` wrote and the user saw) when
+    it belongs to the run and reaches that far, else a new projection with the run's own
+    seed, as :func:`forecast.scenarios.workflow.run_scenarios` chooses it.
+    """
+    from forecast.model.workflow import forecast_run
+
+    periods = [until, *(scenarios.periods() if scenarios is not None else [])]
+    horizon = max(periods, key=lambda p: parse_period(p).end_time)
+    path = run.path / FORECAST_FILE
+    if path.is_file():
+        with xr.open_dataset(path, engine="h5netcdf") as stored:
+            last = parse_period(str(stored[PERIOD].values[-1])).end_time
+            if str(stored.attrs.get("run_id", "")) == run.run_id and last >= _end(horizon):
+                return stored.load()
+    return forecast_run(run, horizon)
+
+
+def _end(period: str) -> pd.Timestamp:
+    return parse_period(period).end_time
+
+
+def through(forecast: xr.Dataset, until: str) -> xr.Dataset:
+    """Return ``forecast`` without the periods that end after ``until``."""
+    keep = [p for p in (str(v) for v in forecast[PERIOD].values) if _end(p) <= _end(until)]
+    if not keep:
+        raise ForecastError(f"--until {until}: the forecast starts after it")
+    # a new attrs dict: selecting shares the caller's
+    return forecast.sel({PERIOD: keep}).assign_attrs(forecast.attrs | {"until": keep[-1]})
+
+
+def record_forecast(
+    ledger: str | Path,
+    run: Run,
+    forecast: xr.Dataset,
+    quarter: str,
+    scenarios: ScenarioSpec | None = None,
+    *,
+    until: str | None = None,
+) -> Recorded:
+    """Record a run's forecast as issued in ``quarter``, with its scenario probabilities.
+
+    Parameters
+    ----------
+    ledger
+        The ledger file (created if it does not exist).
+    run
+        The stored run ``forecast`` comes from (its manifest gives the provenance).
+    forecast
+        From :func:`issued_forecast`.
+    quarter
+        The issue quarter, such as ``2026Q4``.
+    scenarios
+        A scenario spec: every scenario and question probability under ``forecast``
+        (:func:`forecast.scenarios.probabilities.scenario_probabilities`) is recorded too.
+    until
+        Record indicator forecasts through this period only (default: every period).
+
+    Returns
+    -------
+    Recorded
+        The issue id and row counts; ``new`` is ``False`` when the run was already recorded
+        for ``quarter`` (nothing is written twice). Everything is one transaction.
+    """
+    check_quarter(quarter)
+    questions = None
+    if scenarios is not None:
+        from forecast.evaluation.ledger.questions import question_issue
+        from forecast.scenarios.probabilities import scenario_probabilities
+
+        questions = question_issue(scenario_probabilities(forecast, scenarios), scenarios)
+    kept = through(forecast, until) if until is not None else forecast
+    meta = issue_meta(kept, run.manifest, quarter)
+    cells = indicator_cells(kept)
+    if cells.empty:
+        raise ForecastError(f"run {run.run_id}: the forecast holds no period after the data")
+    conn = open_ledger(ledger, create=True)
+    try:
+        return record_issue(conn, ledger, meta, cells, questions)
+    finally:
+        conn.close()
+
+
+def resolve_ledger(
+    ledger: str | Path, panel_path: str | Path, codebook: Codebook | None = None
+) -> Resolution:
+    """Record the outcomes that the panel at ``panel_path`` settles."""
+    conn = open_ledger(ledger)
+    try:
+        panel = read_panel(panel_path, codebook or load_codebook())
+        return resolve_outcomes(conn, ledger, panel, panel_sha256(panel_path))
+    finally:
+        conn.close()
+
+
+def score_resolved(ledger: str | Path) -> tuple[int, int]:
+    """Score every resolved forecast not scored yet: (indicator forecasts, questions)."""
+    conn = open_ledger(ledger)
+    try:
+        return score_ledger(conn, ledger)
+    finally:
+        conn.close()
+
+
+def show_ledger(ledger: str | Path) -> TrackRecord:
+    """Read the track record by quarter, by quarter and indicator, and the list of issues."""
+    conn = open_ledger(ledger)
+    try:
+        with sqlite_errors(Path(ledger)):
+            return read_track_record(conn)
+    finally:
+        conn.close()

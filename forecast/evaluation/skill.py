@@ -1,0 +1,131 @@
+"""Skill and calibration tables from tidy backtest scores.
+
+CRPS skill of the model against a baseline is ``1 - CRPS_model / CRPS_baseline``, both
+summed over exactly the same cells: positive means the model is better, 0.2 means 20 % lower
+CRPS. Indicators have different units (shares, per cent of GDP, millions of dollars), so
+before summing across indicators each cell's CRPS is divided by its indicator's ``scale``
+(mean absolute year-on-year change in the panel, the MASE convention): the scale cancels
+within an indicator and only sets how much each indicator weighs in the aggregate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from forecast.baselines import BASELINES
+from forecast.dims import HORIZON, INDICATOR, MODEL, ORIGIN, PERIOD, STATE
+from forecast.evaluation.scores import INTERVAL_LEVELS, level_label
+
+_CELL = [ORIGIN, HORIZON, STATE, INDICATOR, PERIOD]
+
+
+def model_name(scores: pd.DataFrame) -> str:
+    """Return the one model in ``scores`` that is not a baseline.
+
+    Examples
+    --------
+    >>> model_name(pd.DataFrame({MODEL: ["drift", "alignment", "persistence"]}))
+    'alignment'
+    """
+    names = sorted(set(scores[MODEL]) - set(BASELINES))
+    if len(names) != 1:
+        raise ValueError(f"expected exactly one non-baseline model, found {names}")
+    return names[0]
+
+
+def crps_skill(
+    scores: pd.DataFrame,
+    *,
+    model: str | None = None,
+    baselines: Sequence[str] | None = None,
+    by: Sequence[str] = (HORIZON,),
+) -> pd.DataFrame:
+    """CRPS skill of ``model`` against each baseline, by the columns in ``by``.
+
+    Parameters
+    ----------
+    scores
+        Tidy backtest scores with ``model``, ``crps`` and ``scale`` columns.
+    model
+        The model to judge (default: the one that is not a baseline).
+    baselines
+        Baselines to compare against (default: every baseline in ``scores``).
+    by
+        Grouping columns (``horizon``; ``indicator, horizon`` to see where the model loses).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``*by, baseline, cells, crps_model, crps_baseline, skill``; the CRPS columns are
+        means of the scaled CRPS over the cells both forecast.
+
+    Examples
+    --------
+    >>> cells = dict(origin=2010, state="KAZ", indicator="x", period="2011", horizon=1, scale=1.0)
+    >>> scores = pd.DataFrame([cells | {"model": "m", "crps": 0.8},
+    ...                        cells | {"model": "drift", "crps": 1.0}])
+    >>> crps_skill(scores)[["horizon", "baseline", "skill"]].round(3).to_dict("records")
+    [{'horizon': 1, 'baseline': 'drift', 'skill': 0.2}]
+    """
+    model = model or model_name(scores)
+    present = [b for b in BASELINES if b in set(scores[MODEL])]
+    baselines = list(baselines) if baselines is not None else present
+    scaled = scores.assign(_scaled=scores["crps"] / scores["scale"])
+    mine = scaled[scaled[MODEL] == model][[*_CELL, "_scaled"]]
+    rows = []
+    for baseline in baselines:
+        theirs = scaled[scaled[MODEL] == baseline][[*_CELL, "_scaled"]]
+        paired = mine.merge(theirs, on=_CELL, suffixes=("_model", "_baseline"))
+        for key, group in paired.groupby(list(by), sort=True):
+            keys = key if isinstance(key, tuple) else (key,)
+            m = float(group["_scaled_model"].mean())
+            b = float(group["_scaled_baseline"].mean())
+            rows.append(
+                dict(zip(by, keys, strict=True))
+                | {
+                    "baseline": baseline,
+                    "cells": len(group),
+                    "crps_model": m,
+                    "crps_baseline": b,
+                    "skill": 1.0 - m / b if b > 0 else np.nan,
+                }
+            )
+    columns = [*by, "baseline", "cells", "crps_model", "crps_baseline", "skill"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def coverage_table(
+    scores: pd.DataFrame,
+    *,
+    levels: Sequence[float] = INTERVAL_LEVELS,
+    by: Sequence[str] = (HORIZON,),
+) -> pd.DataFrame:
+    """Empirical coverage of the central intervals, per model and group.
+
+    A calibrated forecaster's 90 % intervals hold about 90 % of outcomes.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``model, *by, cells, covered_50, ...`` (shares between 0 and 1).
+
+    Examples
+    --------
+    >>> scores = pd.DataFrame({"model": "m", "horizon": [1, 1], "covered_50": [1.0, 0.0],
+    ...                        "covered_90": [1.0, 1.0]})
+    >>> coverage_table(scores, levels=(0.5, 0.9)).to_dict("records")
+    [{'model': 'm', 'horizon': 1, 'cells': 2, 'covered_50': 0.5, 'covered_90': 1.0}]
+    """
+    columns = [f"covered_{level_label(level)}" for level in levels]
+    grouped = scores.groupby([MODEL, *by], sort=True)
+    table = grouped[columns].mean()
+    table.insert(0, "cells", grouped.size())
+    return table.reset_index()
+
+
+def losses(skill: pd.DataFrame) -> pd.DataFrame:
+    """Rows of a skill table where the model does worse than the baseline (skill < 0)."""
+    return skill[skill["skill"] < 0].sort_values("skill").reset_index(drop=True)

@@ -1,0 +1,122 @@
+"""Fan independent fits out over Dask distributed (DESIGN.md section 7).
+
+A local cluster of worker *processes* (``--workers N``) or an existing scheduler
+(``--scheduler ADDRESS``). Compiling the model is the expensive step, so each worker process
+keeps its own :class:`~forecast.model.fit.CompiledModels` for its whole life. It lives in a
+worker plugin (:class:`CompiledModelsPlugin`), i.e. on the worker object Dask already owns:
+no module-level cache, and the core stays free of global state. A task reaches it through
+:func:`worker_compiled_models`.
+
+Results do not depend on where a task runs: every task gets its seed from its inputs, and a
+compiled model gives the same draws for the same data and seed whether it was compiled for
+this task or reused from an earlier one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from distributed import Client, LocalCluster, as_completed, get_worker
+from distributed.diagnostics.plugin import WorkerPlugin
+
+from forecast.errors import ForecastError
+from forecast.model.fit import CompiledModels
+
+#: name under which each worker holds its compiled models
+PLUGIN_NAME = "forecast-compiled-models"
+
+
+class CompiledModelsPlugin(WorkerPlugin):
+    """Give each Dask worker process its own compiled-model cache, for its lifetime."""
+
+    # registering again (a second backtest on the same cluster) keeps the warm cache
+    idempotent = True
+
+    def setup(self, worker: Any) -> None:
+        """Create the worker's empty cache."""
+        self.compiled = CompiledModels()
+
+    def teardown(self, worker: Any) -> None:
+        """Drop the compiled models with the worker."""
+        self.compiled.entries.clear()
+
+
+def worker_compiled_models() -> CompiledModels:
+    """Return the compiled-model cache of the Dask worker running the calling task."""
+    plugin = get_worker().plugins.get(PLUGIN_NAME)
+    if not isinstance(plugin, CompiledModelsPlugin):
+        raise RuntimeError("the CompiledModelsPlugin is not registered on this worker")
+    return plugin.compiled
+
+
+def worker_threads() -> int:
+    """Return the number of threads of the Dask worker running the calling task."""
+    return int(get_worker().state.nthreads)
+
+
+@contextmanager
+def dask_client(*, workers: int | None = None, scheduler: str | None = None) -> Iterator[Client]:
+    """Yield a Dask client on a new local cluster or an existing scheduler, plugin registered.
+
+    Parameters
+    ----------
+    workers
+        Start a ``LocalCluster`` of this many single-threaded worker processes; each task
+        runs its chains one after the other on its worker's thread, so ``N`` workers keep
+        ``N`` cores busy and the work scales with the workers, not with the chains.
+    scheduler
+        Address of an existing scheduler (``tcp://host:8786``); its workers must have this
+        package installed.
+    """
+    if (workers is None) == (scheduler is None):
+        raise ForecastError("give either --workers or --scheduler, not both")
+    if workers is not None and workers < 1:
+        raise ForecastError("--workers must be at least 1")
+    if scheduler is not None:
+        try:
+            client = Client(scheduler, timeout=10)
+        except (OSError, TimeoutError) as err:
+            raise ForecastError(f"--scheduler {scheduler}: cannot connect ({err})") from None
+        try:
+            client.register_plugin(CompiledModelsPlugin(), name=PLUGIN_NAME)
+            yield client
+        finally:
+            client.close()
+        return
+    with (
+        LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        client.register_plugin(CompiledModelsPlugin(), name=PLUGIN_NAME)
+        yield client
+
+
+def map_in_order[T](
+    client: Client,
+    task: Callable[..., T],
+    items: Sequence[Any],
+    *args: Any,
+    on_done: Callable[[Any], None] | None = None,
+) -> list[T]:
+    """Run ``task(item, *args)`` for every item on the cluster; results in ``items``' order.
+
+    The shared arguments are scattered once to every worker rather than sent with each task.
+    ``on_done(item)`` is called as each task finishes, in completion order.
+    """
+    shared = [client.scatter(arg, broadcast=True) for arg in args]
+    futures = [client.submit(task, item, *shared, pure=False) for item in items]
+    item_of = {future.key: item for future, item in zip(futures, items, strict=True)}
+    for future in as_completed(futures):
+        if future.status == "error":
+            # re-raise the task's own exception (a ForecastError stays one line)
+            future.result()
+        if on_done is not None:
+            on_done(item_of[future.key])
+    return [future.result() for future in futures]
