@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 import xarray as xr
 
 from forecast.data.codebook import load_codebook
 from forecast.data.panel import DEFAULT_PANEL, read_panel
-from forecast.model.runs import DEFAULT_RUNS, Run, load_run
-from forecast.model.workflow import DEFAULT_HORIZON, forecast_run
+from forecast.defaults import DEFAULT_HORIZON, DEFAULT_RUNS
+
+if TYPE_CHECKING:
+    from forecast.model.runs import Run
 
 
 def _forecast(stored: Run, until: str | None) -> xr.Dataset:
     """Return the run's stored forecast if it reaches ``until`` (or none asked), else forecast."""
+    from forecast.model.workflow import forecast_run
+
     path = stored.path / "forecast.nc"
     if path.is_file():
         with xr.open_dataset(path, engine="h5netcdf") as ds:
@@ -51,6 +55,7 @@ def plot(
 ) -> None:
     """Write a run's figures (convergence, forest, checks, fan charts, coverage) as PNG and SVG."""
     # imported here so that other commands do not pay for the plotting modules
+    from forecast.model.runs import load_run
     from forecast.plots.run_figures import run_figures, write_figures
 
     stored = load_run(run, runs)

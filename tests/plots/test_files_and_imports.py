@@ -97,7 +97,10 @@ def test_cli_uses_the_stored_forecast_unless_another_horizon_is_asked(
     forecast.to_netcdf(tmp_path / "forecast.nc", engine="h5netcdf")
     run = Run(tmp_path, {"run_id": "test-run", "converged": True, "seed": 1})
     made = []
-    monkeypatch.setattr(cli_plot, "forecast_run", lambda r, until: made.append(until) or forecast)
+    # the command imports the model's workflow when it runs, so patch it there
+    monkeypatch.setattr(
+        "forecast.model.workflow.forecast_run", lambda r, until: made.append(until) or forecast
+    )
     assert cli_plot._forecast(run, None).sizes["period"] == forecast.sizes["period"]
     assert cli_plot._forecast(run, forecast.attrs["until"]).attrs["last_fitted"] == "2020"
     assert made == []

@@ -1,0 +1,178 @@
+"""Frozen contracts between the results and the report's section builders.
+
+Everything a section shows is here, already computed: sections format, they do not compute
+statistics, and they never see a model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A rendered figure: PNG bytes embedded in the HTML, and a file name for the Markdown twin."""
+
+    key: str
+    title: str
+    caption: str
+    png: bytes
+    alt: str
+
+
+@dataclass(frozen=True)
+class RunFacts:
+    """Provenance and diagnostics of the run behind the report."""
+
+    run_id: str
+    created: str
+    method: str
+    approximate: bool
+    converged: bool
+    chains: int
+    draws: int
+    seed: int
+    max_rhat: float
+    min_ess_bulk: float
+    min_ess_tail: float
+    divergences: int
+    failures: tuple[str, ...]
+    data_sha256: str
+    spec_sha256: str
+    packages: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class HeadlineFacts:
+    """Trend certainty against outcome uncertainty."""
+
+    trend_probability: float
+    trend_mcse: float
+    outcome_entropy: float
+    horizon: str
+    last_observed: str
+    partition_title: str
+    leading_scenario: str
+    leading_probability: float
+    #: questions on the latent trend (title, probability): the relative side of the trend
+    trend_questions: tuple[tuple[str, float], ...] = ()
+
+    def line(self) -> str:
+        """Return the headline pair on one line (the CLI prints it)."""
+        return (
+            f"trend certainty {self.trend_probability:.2f} (P(alignment with Russia lower in "
+            f"{self.horizon} than in {self.last_observed})) against outcome uncertainty "
+            f"{self.outcome_entropy:.2f} (normalised entropy); most likely: "
+            f"{self.leading_scenario} ({self.leading_probability:.2f})"
+        )
+
+
+@dataclass(frozen=True)
+class ProbabilityRow:
+    """A scenario or question with its probability now and at the previous issue."""
+
+    kind: str
+    group: str
+    id: str
+    title: str
+    narrative: str
+    at: str
+    probability: float
+    mcse: float
+    previous: float | None
+
+
+@dataclass(frozen=True)
+class TrajectoryRow:
+    """A state's alignment toward a pole: last fitted period and horizon."""
+
+    state: str
+    pole: str
+    last_mean: float
+    last_low: float
+    last_high: float
+    horizon_mean: float
+    horizon_low: float
+    horizon_high: float
+    probability_up: float
+
+
+@dataclass(frozen=True)
+class AttributionRow:
+    """How much of the change in a pole's region-wide alignment one indicator's news explains."""
+
+    indicator: str
+    title: str
+    pole: str
+    news: int
+    contribution: float
+
+
+@dataclass(frozen=True)
+class Attribution:
+    """What moved the estimates since the previous issue (or why nothing can be said)."""
+
+    previous_run: str | None
+    note: str
+    rows: tuple[AttributionRow, ...] = ()
+    total_change: tuple[tuple[str, float], ...] = ()
+
+
+@dataclass(frozen=True)
+class WhatIfRow:
+    """One target's probability under a what-if beside the baseline."""
+
+    whatif: str
+    whatif_title: str
+    target: str
+    target_title: str
+    baseline: float
+    probability: float
+
+
+@dataclass(frozen=True)
+class TrackRecordRow:
+    """The ledger's record for one issued quarter."""
+
+    quarter: str
+    issued: int
+    resolved: int
+    scored: int
+    coverage_50: float | None
+    coverage_90: float | None
+    questions: int
+    brier: float | None
+
+
+@dataclass(frozen=True)
+class CoverageFacts:
+    """What the data cover and how stale they are."""
+
+    data_end: str
+    report_quarter: str
+    years_stale: int
+    series: int
+    indicators: int
+    last_by_indicator: tuple[tuple[str, str, str], ...]
+
+
+@dataclass(frozen=True)
+class ReportInputs:
+    """Everything the report shows."""
+
+    quarter: str
+    generated: str
+    run: RunFacts
+    headline: HeadlineFacts
+    probabilities: tuple[ProbabilityRow, ...]
+    trajectories: tuple[TrajectoryRow, ...]
+    attribution: Attribution
+    whatifs: tuple[WhatIfRow, ...]
+    track_record: tuple[TrackRecordRow, ...]
+    coverage: CoverageFacts
+    figures: tuple[Figure, ...] = field(default_factory=tuple)
+    ledger_path: str | None = None
+
+    def figure(self, key: str) -> Figure | None:
+        """Return the figure with ``key``, if rendered."""
+        return next((f for f in self.figures if f.key == key), None)

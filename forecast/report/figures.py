@@ -1,0 +1,142 @@
+"""The report's figures: results in, PNG bytes out (through :mod:`forecast.plots`)."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+import pandas as pd
+import xarray as xr
+
+from forecast.data.codebook import Indicator
+from forecast.dims import INDICATOR, STATE
+from forecast.report.contracts import Figure
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure as MplFigure
+
+#: resolution of the embedded PNGs: sharp on screen, small enough to embed
+REPORT_DPI = 110
+
+#: the indicator whose predictive check the report shows (the Russia pole's reference)
+PPC_INDICATOR = "trade_share_rus"
+
+
+def png_bytes(fig: MplFigure, *, dpi: int = REPORT_DPI) -> bytes:
+    r"""Render a matplotlib figure to PNG bytes and release it.
+
+    Examples
+    --------
+    >>> from matplotlib.figure import Figure as F
+    >>> fig = F(figsize=(2, 1))
+    >>> _ = fig.subplots().plot([0, 1])
+    >>> png_bytes(fig)[:4]
+    b'\x89PNG'
+    """
+    import matplotlib.pyplot as plt
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi)
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def _figure(key: str, title: str, caption: str, fig: MplFigure) -> Figure:
+    return Figure(key=key, title=title, caption=caption, png=png_bytes(fig), alt=title)
+
+
+def report_figures(
+    *,
+    posterior: xr.DataTree,
+    bands: xr.Dataset,
+    panel: pd.DataFrame,
+    codebook: Mapping[str, Indicator],
+    scenarios: pd.DataFrame,
+    whatifs: pd.DataFrame | None,
+    horizon: str,
+) -> tuple[Figure, ...]:
+    """Render every figure the report refers to.
+
+    Parameters
+    ----------
+    posterior
+        The run's posterior DataTree (convergence and forest).
+    bands
+        The forecast's quantile bands (:func:`forecast.plots.run_figures.forecast_bands`).
+    panel
+        The panel the run was fitted to.
+    codebook
+        Indicator titles and poles.
+    scenarios
+        ``ScenarioResult.table()`` with a ``partition_title`` column.
+    whatifs
+        ``WhatIfResult.table()``, or ``None`` without what-ifs.
+    horizon
+        The scenarios' horizon, for titles.
+    """
+    from forecast.plots import (
+        plot_alignment_fans,
+        plot_convergence,
+        plot_data_coverage,
+        plot_forest,
+        plot_ppc,
+        plot_scenario_probabilities,
+        plot_whatif_comparison,
+    )
+
+    states = [str(s) for s in bands[STATE].values]
+    indicators = [str(k) for k in bands[INDICATOR].values]
+    ppc_key = PPC_INDICATOR if PPC_INDICATOR in indicators else indicators[0]
+    ppc_title = codebook[ppc_key].title if ppc_key in codebook else ppc_key
+    figures = [
+        _figure(
+            "scenarios",
+            f"Scenario probabilities, {horizon}",
+            "Bars: posterior probability; whiskers: ±2 Monte Carlo standard errors.",
+            plot_scenario_probabilities(scenarios, horizon=horizon),
+        ),
+        _figure(
+            "alignment_fan",
+            "Alignment by state and pole: history and forecast",
+            "Line: posterior median; dark band 50 %, light band 90 % interval; the dashed line "
+            "marks the last year with data.",
+            plot_alignment_fans(bands),
+        ),
+    ]
+    if whatifs is not None and not whatifs.empty:
+        figures.append(
+            _figure(
+                "whatifs",
+                "Probabilities under each what-if",
+                "Open circle: baseline probability; arrow head: probability under the what-if.",
+                plot_whatif_comparison(whatifs),
+            )
+        )
+    figures += [
+        _figure(
+            "convergence",
+            "Rank plots of the dynamics' hyperparameters",
+            "Each line is one chain; flat lines close to each other mean the chains agree.",
+            plot_convergence(posterior, codebook=codebook),
+        ),
+        _figure(
+            "forest",
+            "Loadings by indicator and drifts by state and pole",
+            "Points: posterior means; bars: 50 % and 90 % intervals.",
+            plot_forest(posterior, codebook=codebook),
+        ),
+        _figure(
+            "ppc",
+            f"Posterior predictive check: {ppc_title}",
+            "Observed values (points) against the model's 50 % and 90 % predictive bands.",
+            plot_ppc(bands, panel, ppc_key, codebook=codebook),
+        ),
+        _figure(
+            "coverage",
+            "Data coverage by state, indicator and year",
+            "Shaded cells have data; white cells are missing.",
+            plot_data_coverage(panel, codebook=codebook, states=states, indicators=indicators),
+        ),
+    ]
+    return tuple(figures)

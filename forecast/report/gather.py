@@ -1,0 +1,257 @@
+"""Turn results (run, forecast, scenario and what-if results, panel) into the report contracts.
+
+Pure functions: everything the section builders print is computed here, once, from results;
+nothing here fits, projects or reads files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from forecast.data.codebook import Indicator
+from forecast.dims import (
+    ALIGNMENT_VAR,
+    INDICATOR,
+    PARTITION,
+    PERIOD,
+    POLE,
+    SCENARIO,
+    STATE,
+    WHATIF,
+)
+from forecast.report.contracts import (
+    Attribution,
+    CoverageFacts,
+    Figure,
+    HeadlineFacts,
+    ProbabilityRow,
+    ReportInputs,
+    RunFacts,
+    TrackRecordRow,
+    TrajectoryRow,
+    WhatIfRow,
+)
+from forecast.scenarios.probabilities import ScenarioResult
+from forecast.scenarios.spec import ScenarioSpec
+from forecast.scenarios.whatif import WhatIfResult
+
+
+def run_facts(manifest: Mapping[str, Any]) -> RunFacts:
+    """Read provenance and diagnostics from a run's ``manifest.json`` contents.
+
+    Examples
+    --------
+    >>> m = {"run_id": "r", "method": "nuts", "converged": True, "sampler": {"seed": 1},
+    ...      "diagnostics": {"chains": 4, "draws": 1000, "max_rhat": 1.004,
+    ...                      "min_ess_bulk": 610.0, "min_ess_tail": 800.0, "divergences": 0}}
+    >>> run_facts(m).converged, run_facts(m).seed
+    (True, 1)
+    """
+    diag = manifest.get("diagnostics", {})
+    return RunFacts(
+        run_id=str(manifest.get("run_id", "?")),
+        created=str(manifest.get("created", "")),
+        method=str(manifest.get("method", diag.get("method", "nuts"))),
+        approximate=bool(manifest.get("approximate", diag.get("approximate", False))),
+        converged=bool(manifest.get("converged", False)),
+        chains=int(diag.get("chains", 0)),
+        draws=int(diag.get("draws", 0)),
+        seed=int(manifest.get("sampler", {}).get("seed", manifest.get("seed", -1))),
+        max_rhat=float(diag.get("max_rhat", float("nan"))),
+        min_ess_bulk=float(diag.get("min_ess_bulk", float("nan"))),
+        min_ess_tail=float(diag.get("min_ess_tail", float("nan"))),
+        divergences=int(diag.get("divergences", 0)),
+        failures=tuple(str(f) for f in diag.get("failures", ())),
+        data_sha256=str(manifest.get("data", {}).get("sha256", "")),
+        spec_sha256=str(manifest.get("spec", {}).get("sha256", "")),
+        packages=tuple(sorted((str(k), str(v)) for k, v in manifest.get("packages", {}).items())),
+    )
+
+
+def headline_facts(result: ScenarioResult) -> HeadlineFacts:
+    """Combine the headline pair with the headline partition's most likely scenario."""
+    h = result.headline
+    probs = result.probabilities
+    mine = probs[SCENARIO].values[probs[PARTITION].values == h.partition]
+    values = probs["probability"].sel({SCENARIO: mine})
+    best = str(mine[int(np.argmax(values.values))])
+    title = str(result.partitions["title"].sel({PARTITION: h.partition}).values)
+    return HeadlineFacts(
+        trend_probability=h.trend_probability,
+        trend_mcse=h.trend_mcse,
+        outcome_entropy=h.outcome_entropy,
+        horizon=h.horizon,
+        last_observed=h.last_observed,
+        partition_title=title,
+        leading_scenario=str(probs["title"].sel({SCENARIO: best}).values),
+        leading_probability=float(probs["probability"].sel({SCENARIO: best})),
+        trend_questions=tuple(
+            (
+                str(probs["title"].sel({SCENARIO: q}).values),
+                float(probs["probability"].sel({SCENARIO: q})),
+            )
+            for q in probs[SCENARIO].values
+            if str(probs["kind"].sel({SCENARIO: q}).values) == "question"
+            and str(probs["resolves_on"].sel({SCENARIO: q}).values) == "latent"
+        ),
+    )
+
+
+def _narratives(spec: ScenarioSpec) -> dict[str, str]:
+    out = {s.id: s.narrative for p in spec.partitions for s in p.scenarios}
+    out.update({q.id: q.narrative for q in spec.questions})
+    return out
+
+
+def probability_rows(
+    result: ScenarioResult, spec: ScenarioSpec, previous: Mapping[str, float]
+) -> tuple[ProbabilityRow, ...]:
+    """Return every scenario and question with its probability at the previous issue."""
+    narratives = _narratives(spec)
+    table = result.table()
+    titles = dict(
+        zip(
+            result.partitions[PARTITION].values.astype(str),
+            result.partitions["title"].values.astype(str),
+            strict=True,
+        )
+    )
+    return tuple(
+        ProbabilityRow(
+            kind=str(r["kind"]),
+            group=titles.get(str(r[PARTITION]), ""),
+            id=str(r[SCENARIO]),
+            title=str(r["title"]),
+            narrative=narratives.get(str(r[SCENARIO]), ""),
+            at=str(r["at"]),
+            probability=float(r["probability"]),
+            mcse=float(r["mcse"]),
+            previous=previous.get(str(r[SCENARIO])),
+        )
+        for _, r in table.iterrows()
+    )
+
+
+def trajectory_rows(forecast: xr.Dataset, horizon: str) -> tuple[TrajectoryRow, ...]:
+    """Return each state's alignment toward each pole at the last fitted period and horizon."""
+    last = str(forecast.attrs["last_fitted"])
+    draws = forecast[ALIGNMENT_VAR].stack(sample=("chain", "draw"))
+    at_last, at_end = draws.sel({PERIOD: last}), draws.sel({PERIOD: horizon})
+    rows = []
+    for state in forecast[STATE].values.astype(str):
+        for pole in forecast[POLE].values.astype(str):
+            a = np.asarray(at_last.sel({STATE: state, POLE: pole}).values, float)
+            b = np.asarray(at_end.sel({STATE: state, POLE: pole}).values, float)
+            rows.append(
+                TrajectoryRow(
+                    state=state,
+                    pole=pole,
+                    last_mean=float(a.mean()),
+                    last_low=float(np.quantile(a, 0.05)),
+                    last_high=float(np.quantile(a, 0.95)),
+                    horizon_mean=float(b.mean()),
+                    horizon_low=float(np.quantile(b, 0.05)),
+                    horizon_high=float(np.quantile(b, 0.95)),
+                    probability_up=float((b > a).mean()),
+                )
+            )
+    return tuple(rows)
+
+
+def whatif_rows(result: WhatIfResult | None) -> tuple[WhatIfRow, ...]:
+    """Return each what-if's scenario probabilities beside the baseline (questions left out)."""
+    if result is None:
+        return ()
+    table = result.table()
+    table = table[table["kind"] == "scenario"]
+    return tuple(
+        WhatIfRow(
+            whatif=str(r[WHATIF]),
+            whatif_title=str(r["whatif_title"]),
+            target=str(r["target"]),
+            target_title=str(r["title"]),
+            baseline=float(r["baseline"]),
+            probability=float(r["probability"]),
+        )
+        for _, r in table.iterrows()
+    )
+
+
+def coverage_facts(
+    panel: pd.DataFrame, codebook: Mapping[str, Indicator], quarter: str
+) -> CoverageFacts:
+    """Summarise what the panel covers and how stale it is at the report's quarter.
+
+    Examples
+    --------
+    >>> from forecast.data.codebook import load_codebook
+    >>> p = pd.DataFrame({"state": ["KAZ", "KGZ"], "indicator": ["trade_share_rus"] * 2,
+    ...                   "period": ["2019", "2020"], "value": [0.2, 0.3]})
+    >>> c = coverage_facts(p, load_codebook(), "2026Q4")
+    >>> c.data_end, c.years_stale, c.series
+    ('2020', 6, 2)
+    """
+    periods = panel[PERIOD].astype(str)
+    data_end = str(periods.str[:4].astype(int).max())
+    last = panel.assign(year=periods.str[:4].astype(int)).groupby(INDICATOR)[PERIOD].max()
+    rows = tuple(
+        (
+            codebook[key].title if key in codebook else key,
+            codebook[key].source if key in codebook else "",
+            str(last[key]),
+        )
+        for key in sorted(last.index.astype(str), key=lambda k: (str(last[k]), k))
+    )
+    return CoverageFacts(
+        data_end=data_end,
+        report_quarter=quarter,
+        years_stale=max(int(quarter[:4]) - int(data_end), 0),
+        series=int(panel[[STATE, INDICATOR]].drop_duplicates().shape[0]),
+        indicators=int(panel[INDICATOR].nunique()),
+        last_by_indicator=rows,
+    )
+
+
+def gather(
+    *,
+    quarter: str,
+    manifest: Mapping[str, Any],
+    forecast: xr.Dataset,
+    scenarios: ScenarioResult,
+    spec: ScenarioSpec,
+    whatifs: WhatIfResult | None,
+    panel: pd.DataFrame,
+    codebook: Mapping[str, Indicator],
+    attribution: Attribution,
+    previous: Mapping[str, float] | None = None,
+    track_record: Sequence[TrackRecordRow] = (),
+    figures: Sequence[Figure] = (),
+    ledger_path: str | None = None,
+    generated: str | None = None,
+) -> ReportInputs:
+    """Assemble the report's inputs from results.
+
+    ``previous`` maps scenario and question ids to the probabilities issued for the previous
+    quarter (from the ledger); ``generated`` defaults to now (UTC).
+    """
+    headline = headline_facts(scenarios)
+    return ReportInputs(
+        quarter=quarter,
+        generated=generated or datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        run=run_facts(manifest),
+        headline=headline,
+        probabilities=probability_rows(scenarios, spec, previous or {}),
+        trajectories=trajectory_rows(forecast, headline.horizon),
+        attribution=attribution,
+        whatifs=whatif_rows(whatifs),
+        track_record=tuple(track_record),
+        coverage=coverage_facts(panel, codebook, quarter),
+        figures=tuple(figures),
+        ledger_path=ledger_path,
+    )

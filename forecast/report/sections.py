@@ -1,0 +1,435 @@
+"""Pure section builders: :class:`~forecast.report.contracts.ReportInputs` in, sections out.
+
+Every sentence that states a number is written from the contracts, so the report cannot
+disagree with the results it summarises.
+"""
+
+from __future__ import annotations
+
+from forecast.dims import POLE_NAMES, STATE_NAMES
+from forecast.report.blocks import (
+    Banner,
+    Block,
+    Bullets,
+    Equations,
+    FigureRef,
+    Paragraph,
+    Section,
+    Table,
+)
+from forecast.report.contracts import ProbabilityRow, ReportInputs
+
+
+def likelihood_words(p: float) -> str:
+    """Return plain words for a probability (the reader sees the number beside them).
+
+    Examples
+    --------
+    >>> likelihood_words(0.95), likelihood_words(0.5), likelihood_words(0.05)
+    ('almost certain', 'about as likely as not', 'very unlikely')
+    """
+    for bound, words in (
+        (0.9, "almost certain"),
+        (0.75, "likely"),
+        (0.6, "more likely than not"),
+        (0.4, "about as likely as not"),
+        (0.25, "less likely than not"),
+        (0.1, "unlikely"),
+    ):
+        if p >= bound:
+            return words
+    return "very unlikely"
+
+
+def openness_words(entropy: float) -> str:
+    """Return plain words for a normalised entropy.
+
+    Examples
+    --------
+    >>> openness_words(0.9), openness_words(0.3)
+    ('wide open', 'fairly settled')
+    """
+    if entropy >= 0.8:
+        return "wide open"
+    if entropy >= 0.5:
+        return "uncertain"
+    return "fairly settled"
+
+
+def _pct(p: float | None) -> str:
+    return "–" if p is None else f"{100 * p:.0f}%"
+
+
+def _change(now: float, before: float | None) -> str:
+    if before is None:
+        return "new"
+    delta = 100 * (now - before)
+    return f"{delta:+.0f} pts" if abs(delta) >= 0.5 else "0"
+
+
+def _status_banners(inputs: ReportInputs) -> list[Banner]:
+    run = inputs.run
+    banners = []
+    if not run.converged:
+        reasons = "; ".join(run.failures) or "the convergence gates were not checked"
+        banners.append(
+            Banner(
+                "warning",
+                f"NOT CONVERGED: run {run.run_id} did not pass the convergence gates ({reasons}). "
+                "Its numbers are shown for inspection and must not be relied on.",
+            )
+        )
+    if run.approximate:
+        banners.append(
+            Banner(
+                "warning",
+                f"APPROXIMATE: run {run.run_id} used {run.method}, an approximation of the "
+                "posterior; probabilities may be over-confident.",
+            )
+        )
+    cov = inputs.coverage
+    if cov.years_stale > 0:
+        banners.append(
+            Banner(
+                "info",
+                f"The data end in {cov.data_end}. Everything after {cov.data_end} is a model "
+                f"projection, {cov.years_stale} years stale at this {cov.report_quarter} issue.",
+            )
+        )
+    return banners
+
+
+def headline_section(inputs: ReportInputs) -> Section:
+    """Build the headline: trend certainty against outcome uncertainty, in words and numbers."""
+    h = inputs.headline
+    trend = (
+        f"Trend: is the region's alignment with Russia lower in {h.horizon} than in "
+        f"{h.last_observed}? {likelihood_words(h.trend_probability).capitalize()}: "
+        f"probability {h.trend_probability:.2f} (Monte Carlo error ±{2 * h.trend_mcse:.2f})."
+    )
+    openness = openness_words(h.outcome_entropy).capitalize()
+    outcome = (
+        f"Outcome: where will the region stand in {h.horizon}? {openness}: the normalised "
+        f"entropy of '{h.partition_title}' is "
+        f"{h.outcome_entropy:.2f} (0 = one outcome certain, 1 = all equally likely); the most "
+        f"likely outcome, '{h.leading_scenario}', has probability {h.leading_probability:.2f}."
+    )
+    clear = h.trend_probability >= 0.75 or h.trend_probability <= 0.25
+    verdict = (
+        f"The direction of travel is {'clear' if clear else 'not clear'}; the destination is "
+        f"{openness_words(h.outcome_entropy)}."
+    )
+    blocks: list[Block] = [
+        *_status_banners(inputs),
+        Paragraph(verdict),
+        Paragraph(trend),
+        Paragraph(outcome),
+    ]
+    if h.trend_questions:
+        blocks.append(
+            Paragraph(
+                "Relative trends (questions on the latent alignment): "
+                + "; ".join(f"{title}: probability {p:.2f}" for title, p in h.trend_questions)
+                + "."
+            )
+        )
+    return Section("headline", f"Headline, {inputs.quarter}", tuple(blocks))
+
+
+def _probability_rows(rows: list[ProbabilityRow]) -> tuple[tuple[str, ...], ...]:
+    return tuple(
+        (
+            r.title,
+            f"{100 * r.probability:.0f}% ± {200 * r.mcse:.1f}",
+            _pct(r.previous),
+            _change(r.probability, r.previous),
+        )
+        for r in rows
+    )
+
+
+def scenarios_section(inputs: ReportInputs) -> Section:
+    """Build scenario probabilities with changes since the previous issue, and the questions."""
+    scenarios = [r for r in inputs.probabilities if r.kind == "scenario"]
+    questions = [r for r in inputs.probabilities if r.kind == "question"]
+    columns = ("", "probability ± 2 MC s.e.", "previous issue", "change")
+    numeric = (False, True, True, True)
+    blocks: list[Block] = []
+    for group in dict.fromkeys(r.group for r in scenarios):
+        rows = [r for r in scenarios if r.group == group]
+        blocks.append(Table(group, columns, _probability_rows(rows), numeric))
+        blocks.append(Bullets(tuple(f"{r.title}: {r.narrative}" for r in rows if r.narrative)))
+    blocks.append(FigureRef("scenarios"))
+    if questions:
+        blocks.append(
+            Table(
+                "Resolvable questions (scored against the data when they arrive)",
+                columns,
+                _probability_rows(questions),
+                numeric,
+            )
+        )
+    if all(r.previous is None for r in inputs.probabilities):
+        blocks.append(
+            Paragraph(
+                "No earlier issue is recorded in the ledger, so there are no changes to show."
+            )
+        )
+    return Section("scenarios", "Scenarios and questions", tuple(blocks))
+
+
+def trajectories_section(inputs: ReportInputs) -> Section:
+    """Build each state's alignment toward each pole: last fitted period and horizon."""
+    h = inputs.headline
+    rows = tuple(
+        (
+            STATE_NAMES.get(t.state, t.state),
+            POLE_NAMES.get(t.pole, t.pole),
+            f"{t.last_mean:+.2f} [{t.last_low:+.2f}, {t.last_high:+.2f}]",
+            f"{t.horizon_mean:+.2f} [{t.horizon_low:+.2f}, {t.horizon_high:+.2f}]",
+            f"{t.probability_up:.2f}",
+        )
+        for t in inputs.trajectories
+    )
+    return Section(
+        "trajectories",
+        "State trajectories",
+        (
+            Paragraph(
+                "Latent alignment is on a standardised scale per pole: 0 is the five states' "
+                "average in the first year, one unit is about one standard deviation of the pole's "
+                "reference trade share on the logit scale. Bands are 50 % and 90 % intervals."
+            ),
+            FigureRef("alignment_fan"),
+            Table(
+                f"Alignment in {h.last_observed} and {h.horizon} (posterior mean [90 % interval])",
+                ("state", "toward", h.last_observed, h.horizon, f"P(higher in {h.horizon})"),
+                rows,
+                (False, False, True, True, True),
+            ),
+        ),
+    )
+
+
+def attribution_section(inputs: ReportInputs) -> Section:
+    """Build the section on what moved the estimates since the previous issue."""
+    att = inputs.attribution
+    blocks: list[Block] = [Paragraph(att.note)]
+    if att.rows:
+        blocks.append(
+            Table(
+                f"Change since run {att.previous_run}, by indicator (news decomposition)",
+                ("indicator", "pole", "new or revised values", "contribution"),
+                tuple(
+                    (r.title, POLE_NAMES.get(r.pole, r.pole), str(r.news), f"{r.contribution:+.3f}")
+                    for r in att.rows
+                ),
+                (False, False, True, True),
+            )
+        )
+    blocks.append(
+        Paragraph(
+            "Method: the revision of each pole's region-wide latent mean between two issues is "
+            "split by indicator as in nowcasting news decompositions: every new or revised "
+            "observation contributes its news (observed minus the previous issue's predictive "
+            "mean) times its one-at-a-time gain, the previous issue's posterior covariance between "
+            "the latent and that observation over its predictive variance; what the sum does not "
+            "explain (re-estimated parameters, interactions) is reported as a residual."
+        )
+    )
+    return Section("attribution", "What moved the estimates", tuple(blocks))
+
+
+def whatif_section(inputs: ReportInputs) -> Section:
+    """Build scenario and question probabilities under each what-if beside the baseline."""
+    if not inputs.whatifs:
+        return Section("whatifs", "What-ifs", (Paragraph("No what-ifs were specified."),))
+    rows = tuple(
+        (
+            w.whatif_title,
+            w.target_title,
+            _pct(w.baseline),
+            _pct(w.probability),
+            f"{100 * (w.probability - w.baseline):+.0f} pts",
+        )
+        for w in inputs.whatifs
+    )
+    return Section(
+        "whatifs",
+        "What-ifs",
+        (
+            Paragraph(
+                "Each what-if shifts the latent paths (a shock from a given year, or a changed "
+                "drift) and re-propagates the same posterior draws with the same random numbers, "
+                "so differences are due to the what-if alone."
+            ),
+            FigureRef("whatifs"),
+            Table(
+                "Probabilities under each what-if",
+                ("what-if", "outcome", "baseline", "what-if", "change"),
+                rows,
+                (False, False, True, True, True),
+            ),
+        ),
+    )
+
+
+def track_record_section(inputs: ReportInputs) -> Section:
+    """Build the ledger's track record by issued quarter."""
+    if not inputs.track_record:
+        return Section(
+            "track_record",
+            "Track record",
+            (Paragraph("The ledger holds no issued forecasts yet."),),
+        )
+    rows = tuple(
+        (
+            t.quarter,
+            str(t.issued),
+            str(t.resolved),
+            str(t.scored),
+            _pct(t.coverage_50),
+            _pct(t.coverage_90),
+            str(t.questions),
+            "–" if t.brier is None else f"{t.brier:.3f}",
+        )
+        for t in inputs.track_record
+    )
+    unresolved = all(t.resolved == 0 for t in inputs.track_record)
+    blocks: list[Block] = [
+        Table(
+            f"Issued forecasts by quarter (ledger {inputs.ledger_path})",
+            (
+                "quarter",
+                "indicator forecasts",
+                "resolved",
+                "scored",
+                "50 % coverage",
+                "90 % coverage",
+                "questions",
+                "Brier",
+            ),
+            rows,
+            (False, True, True, True, True, True, True, True),
+        )
+    ]
+    if unresolved:
+        blocks.append(
+            Paragraph(
+                f"No forecast has been resolved yet: the data end in {inputs.coverage.data_end} "
+                "and the forecasts concern later years. They will be scored as new data arrive."
+            )
+        )
+    return Section("track_record", "Track record", tuple(blocks))
+
+
+def diagnostics_section(inputs: ReportInputs) -> Section:
+    """Build sampler diagnostics and the convergence gates."""
+    run = inputs.run
+    verdict = (
+        "passed the convergence gates (R-hat ≤ 1.01, bulk ESS ≥ 400, no divergences)"
+        if run.converged
+        else "did NOT pass the convergence gates: " + "; ".join(run.failures)
+    )
+    facts = (
+        ("run", run.run_id),
+        ("created", run.created),
+        ("method", run.method + (" (approximate)" if run.approximate else "")),
+        ("chains × draws", f"{run.chains} × {run.draws}"),
+        ("seed", str(run.seed)),
+        ("max R-hat", f"{run.max_rhat:.4f}"),
+        ("min bulk / tail ESS", f"{run.min_ess_bulk:.0f} / {run.min_ess_tail:.0f}"),
+        ("divergences", str(run.divergences)),
+        ("panel sha256", run.data_sha256[:16] + "…"),
+        ("spec sha256", run.spec_sha256[:16] + "…"),
+    )
+    blocks: list[Block] = [
+        *(b for b in _status_banners(inputs) if b.level == "warning"),
+        Paragraph(f"The run {verdict}."),
+        Table("Run", ("", ""), facts, (False, False)),
+        FigureRef("convergence"),
+        FigureRef("forest"),
+        FigureRef("ppc"),
+    ]
+    return Section("diagnostics", "Diagnostics", tuple(blocks))
+
+
+def data_section(inputs: ReportInputs) -> Section:
+    """Build coverage and staleness of the data, and where they come from."""
+    cov = inputs.coverage
+    stale = (
+        f"The data end in {cov.data_end}. This {cov.report_quarter} report therefore rests on "
+        f"data {cov.years_stale} years old: everything after {cov.data_end} is projection."
+        if cov.years_stale > 0
+        else f"The data run to {cov.data_end}."
+    )
+    return Section(
+        "data",
+        "Data coverage and staleness",
+        (
+            Paragraph(stale),
+            FigureRef("coverage"),
+            Table(
+                "Last observed period by indicator",
+                ("indicator", "source", "last period"),
+                cov.last_by_indicator,
+                (False, False, True),
+            ),
+            Paragraph(
+                f"{cov.series} state-indicator series of {cov.indicators} indicators. Origins, "
+                "licences and caveats of every source are in data/SOURCES.md; the panel is rebuilt "
+                "byte for byte by `forecast data build --raw ../shared/data`."
+            ),
+        ),
+    )
+
+
+def methods_section(inputs: ReportInputs) -> Section:
+    """Build the methods section: the model's equations and the inference."""
+    return Section(
+        "methods",
+        "Methods",
+        (
+            Paragraph(
+                "A Bayesian dynamic measurement model: each state's latent alignment toward "
+                "Russia, China and the West follows a random walk with drift; indicators observe "
+                "it with noise. Fitted with NUTS (nutpie) in PyMC; forecasts propagate posterior "
+                "draws of the dynamics and add observation noise."
+            ),
+            Equations(
+                (
+                    "θ[s,k,t] = θ[s,k,t−1] + δ[s,k] + σ[s,k]·(L·z[s,t])[k],   z ~ N(0, I)",
+                    "δ[s,k] ~ N(μδ[k], τδ[k]),   log σ[s,k] ~ N(μσ[k], τσ[k]),   L L' ~ LKJ(2)",
+                    "Σ_s θ[s,k,first] = 0  (location);  λ[ref(k)] = 1  (scale);  λ > 0  (sign)",
+                    "η[i,s,t] = α[i,s] + sign[i]·λ[i]·mean of θ[s,k(i),·] over period t",
+                    "shares, positive, continuous:  y* = (link(y) − c[i]) / d[i] = η + u,"
+                    "  u AR(1): ρ[i], sd ν[i]",
+                    "UN votes:  agreements ~ BetaBinomial(n, logistic(η)·κ[i], logistic(−η)·κ[i])",
+                    "binary:  y ~ Bernoulli(logistic(η))",
+                )
+            ),
+            Paragraph(
+                "link is the logit for shares (clipped to [0.01, 0.99]), log(y + offset) for "
+                "positive amounts, the identity otherwise; c and d standardise each indicator. "
+                "Priors are weakly informative on the standardised scale (models/alignment.toml). "
+                "A run counts as converged when every parameter has R-hat ≤ 1.01 and bulk ESS ≥ "
+                "400 and no transition diverged. Scenario probabilities are shares of posterior "
+                "draws; their Monte Carlo standard errors use the draws' effective sample size."
+            ),
+        ),
+    )
+
+
+def build_sections(inputs: ReportInputs) -> tuple[Section, ...]:
+    """Build all sections, in reading order."""
+    return (
+        headline_section(inputs),
+        scenarios_section(inputs),
+        trajectories_section(inputs),
+        attribution_section(inputs),
+        whatif_section(inputs),
+        track_record_section(inputs),
+        diagnostics_section(inputs),
+        data_section(inputs),
+        methods_section(inputs),
+    )

@@ -1,0 +1,115 @@
+"""The report's sections and exporters on synthetic inputs: content, banners, escaping."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+import pytest
+
+from forecast.report.exporters import render_html, render_markdown, write_report
+from forecast.report.sections import build_sections
+from tests.report.helpers import make_inputs
+
+HOSTILE = (
+    '<script>alert("x")</script><img src=x onerror=alert(1)>'
+    '<a href="javascript:alert(2)">click</a> **bold** [link](http://evil.example)'
+)
+
+
+class _Tags(HTMLParser):
+    """Collect every start tag with its attributes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+
+def _tags(html: str) -> list[tuple[str, dict[str, str | None]]]:
+    parser = _Tags()
+    parser.feed(html)
+    return parser.tags
+
+
+def test_headline_states_both_numbers_in_words():
+    inputs = make_inputs()
+    html = render_html(inputs, build_sections(inputs))
+    assert "probability 0.83" in html
+    assert "0.91" in html
+    assert "The direction of travel is clear; the destination is wide open." in html
+    assert "Relative trends (questions on the latent alignment): China gains on Russia: " in html
+    assert "probability 0.97." in html
+
+
+def test_data_staleness_is_said_plainly():
+    inputs = make_inputs()
+    text = render_markdown(inputs, build_sections(inputs))
+    assert "The data end in 2020" in text
+    assert "6 years" in text
+
+
+@pytest.mark.parametrize("converged", [True, False])
+def test_non_converged_run_gets_a_visible_banner(converged: bool):
+    inputs = make_inputs(converged=converged)
+    html = render_html(inputs, build_sections(inputs))
+    banner = re.search(r'<div class="banner warning"[^>]*>(.*?)</div>', html, re.S)
+    assert (banner is not None) is (not converged)
+    if banner is not None:
+        assert "NOT CONVERGED" in banner.group(1)
+        assert "7 divergent transitions" in banner.group(1)
+
+
+def test_injected_markup_is_inert_in_html():
+    inputs = make_inputs(text=HOSTILE)
+    html = render_html(inputs, build_sections(inputs))
+    tags = _tags(html)
+    assert not [t for t, _ in tags if t == "script"]
+    for tag, attrs in tags:
+        assert not any(k.startswith("on") for k in attrs), (tag, attrs)
+        for key in ("href", "src"):
+            value = attrs.get(key) or ""
+            assert not value.startswith(("javascript:", "http:", "https:", "x")), (tag, attrs)
+    # the hostile text is shown to the reader, as text
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in html
+
+
+def test_injected_markup_is_inert_in_markdown():
+    inputs = make_inputs(text=HOSTILE)
+    text = render_markdown(inputs, build_sections(inputs))
+    assert "<script" not in text and "<img" not in text and "<a " not in text
+    assert "[link](" not in text and "\\[link\\](" in text
+    assert "**bold**" not in text
+
+
+def test_html_is_self_contained():
+    inputs = make_inputs()
+    html = render_html(inputs, build_sections(inputs))
+    for tag, attrs in _tags(html):
+        for key in ("src", "href"):
+            value = attrs.get(key)
+            if value is not None:
+                assert value.startswith(("data:", "#")), (tag, key, value[:40])
+    assert "@import" not in html and "url(" not in html
+    assert "<link" not in html
+    images = [a for t, a in _tags(html) if t == "img"]
+    assert len(images) == 7
+
+
+def test_tables_in_markdown_have_one_row_per_line():
+    inputs = make_inputs()
+    text = render_markdown(inputs, build_sections(inputs))
+    table = [line for line in text.splitlines() if line.startswith("| Balance")]
+    assert table == ["| Balance | 31% ± 2.0 | 25% | +6 pts |"]
+
+
+def test_write_report_writes_html_markdown_and_figures(tmp_path):
+    inputs = make_inputs()
+    paths = write_report(inputs, build_sections(inputs), tmp_path / "out")
+    assert paths["html"].read_text().startswith("<!DOCTYPE html>")
+    assert "figures/scenarios.png" in paths["markdown"].read_text()
+    pngs = sorted(p.name for p in (tmp_path / "out" / "figures").iterdir())
+    assert len(pngs) == 7 and all(p.endswith(".png") for p in pngs)
+    assert not [p for p in (tmp_path / "out").rglob("*") if ".tmp" in p.name]

@@ -1,0 +1,97 @@
+"""``forecast report`` end to end on the bundled run (a real reduced fit)."""
+
+from __future__ import annotations
+
+import base64
+import io
+import re
+
+import pytest
+
+from tests.data.panel_fixtures import run_cli
+
+
+def test_report_writes_html_and_markdown_with_figures(bundled_report):
+    result = bundled_report.result
+    assert result.code == 0, result.err
+    # the bundled test fit is deliberately short: the report must say it did not converge
+    assert "NOT CONVERGED" in result.out
+    assert "trend certainty" in result.out
+    html = bundled_report.html.read_text(encoding="utf-8")
+    assert "NOT CONVERGED" in html
+    images = re.findall(r'<img [^>]*src="data:image/png;base64,([^"]+)"', html)
+    assert len(images) >= 6
+    import matplotlib.image as mpimg
+
+    for data in images:
+        pixels = mpimg.imread(io.BytesIO(base64.b64decode(data)), format="png")
+        assert pixels.shape[0] > 100 and pixels.shape[1] > 100
+    text = bundled_report.markdown.read_text(encoding="utf-8")
+    for title in (
+        "Headline",
+        "Scenarios and questions",
+        "State trajectories",
+        "What moved the estimates",
+        "What-ifs",
+        "Track record",
+        "Diagnostics",
+        "Data coverage and staleness",
+        "Methods",
+    ):
+        assert f"## {title}" in text
+    assert "The data end in 2020" in text
+
+
+def test_report_numbers_match_the_scenario_command(bundled_report, capsys):
+    import json
+
+    run = str(next(p for p in bundled_report.runs.iterdir() if p.is_dir()))
+    result = run_cli(["scenarios", run, "--runs", str(bundled_report.runs), "--json"], capsys)
+    assert result.code == 0, result.err
+    doc = json.loads(result.out)
+    trend = doc["headline"]["trend_probability"]
+    html = bundled_report.html.read_text(encoding="utf-8")
+    assert f"probability {trend:.2f}" in html
+    for scenario in doc["partitions"][0]["scenarios"]:
+        assert f"{100 * scenario['probability']:.0f}% ±" in html
+
+
+@pytest.mark.parametrize("quarter", ["2026", "2026Q5", "26Q4", "2026q4"])
+def test_bad_quarter_is_a_usage_error(quarter, tmp_path, capsys):
+    result = run_cli(["report", "--quarter", quarter, "--runs", str(tmp_path)], capsys)
+    assert result.code == 2
+    assert "2026Q4" in result.err
+
+
+def test_damaged_ledger_stops_before_any_work(tmp_path, capsys):
+    ledger = tmp_path / "forecast.db"
+    ledger.write_bytes(b"this is not a database" * 100)
+    result = run_cli(
+        ["report", "--quarter", "2026Q4", "--ledger", str(ledger), "--runs", str(tmp_path)],
+        capsys,
+    )
+    assert result.code == 1
+    assert len(result.err.strip().splitlines()) == 1
+    assert str(ledger) in result.err
+    assert "Traceback" not in result.err
+    assert not (tmp_path / "reports").exists()
+    assert not [p for p in tmp_path.iterdir() if p.is_dir()]
+
+
+def test_missing_run_is_a_one_line_error(tmp_path, capsys):
+    result = run_cli(
+        [
+            "report",
+            "--quarter",
+            "2026Q4",
+            "--run",
+            str(tmp_path / "nope"),
+            "--runs",
+            str(tmp_path),
+            "--ledger",
+            str(tmp_path / "l.db"),
+        ],
+        capsys,
+    )
+    assert result.code == 1
+    assert len(result.err.strip().splitlines()) == 1
