@@ -12,10 +12,14 @@ import warnings
 
 import typer
 
+from forecast.cli.backtest import backtest
 from forecast.cli.baselines import baselines
 from forecast.cli.data import data_app
+from forecast.cli.ledger import ledger_app
 from forecast.cli.model import fit, predict
 from forecast.cli.plot import plot
+from forecast.cli.report import report
+from forecast.cli.scenarios import scenarios, whatif
 from forecast.errors import ForecastError
 
 app = typer.Typer(
@@ -27,9 +31,14 @@ app = typer.Typer(
 )
 app.add_typer(data_app, name="data")
 app.command("fit")(fit)
+app.command("scenarios")(scenarios)
+app.command("whatif")(whatif)
 app.command("predict")(predict)
 app.command("plot")(plot)
+app.command("report")(report)
 app.command("baselines")(baselines)
+app.command("backtest")(backtest)
+app.add_typer(ledger_app, name="ledger")
 
 
 def main() -> None:
