@@ -83,12 +83,17 @@ def test_skill_and_coverage_tables_and_files(tiny, tmp_path):
 
 
 @pytest.mark.slow
-def test_two_dask_workers_give_the_serial_results(codebook, compiled_models, bundled_fit, tmp_path):
-    """Each worker compiles its own model; the CSV is byte-identical to the serial one."""
+def test_two_dask_workers_give_the_serial_results(tiny, tmp_path):
+    """Each worker compiles its own model; the CSV is byte-identical to the serial one.
+
+    Identical given the same PyTensor compilation cache: a model structure's very first
+    compile on a machine (before ``~/.pytensor/numba`` holds it) can round differently from
+    later compiles that load the cache, and NUTS amplifies the difference. The serial run is
+    the ``tiny`` fixture's, whose structure the session's bundled fit compiled.
+    """
     from forecast.scaleout import dask_client
 
-    plan = _plan(codebook, (2017, 2018), (1,))
-    serial = run_backtest(plan, compiled=compiled_models)
+    plan, serial, _ = tiny
     with dask_client(workers=2) as client:
         parallel = run_backtest(plan, client=client)
     a = write_tables(tmp_path / "serial", {"scores": serial.scores})["scores"]
