@@ -9,7 +9,7 @@ import typer
 import xarray as xr
 
 from forecast.data.codebook import load_codebook
-from forecast.data.panel import DEFAULT_PANEL, read_panel
+from forecast.data.panel import read_panel
 from forecast.defaults import DEFAULT_HORIZON, DEFAULT_RUNS
 
 if TYPE_CHECKING:
@@ -27,14 +27,6 @@ def _forecast(stored: Run, until: str | None) -> xr.Dataset:
                 typer.echo(f"using the stored forecast {path}")
                 return ds.load()
     return forecast_run(stored, until or DEFAULT_HORIZON)
-
-
-def _panel_path(stored: Run, data: Path | None) -> Path:
-    """Return the panel given, else the one the run was fitted to, else the bundled one."""
-    if data is not None:
-        return data
-    fitted = Path(str(stored.manifest.get("data", {}).get("path", "")))
-    return fitted if fitted.is_file() else DEFAULT_PANEL
 
 
 def plot(
@@ -61,7 +53,7 @@ def plot(
     stored = load_run(run, runs)
     codebook = load_codebook()
     forecast = _forecast(stored, until)
-    panel = read_panel(_panel_path(stored, data), codebook)
+    panel = read_panel(stored.panel_path(data), codebook)
     target = out or stored.path / "figures"
     if not stored.converged:
         typer.echo(f"NOT CONVERGED: run {stored.run_id} did not pass the convergence gates")

@@ -80,6 +80,15 @@ class Run:
         """Whether the run passed the convergence gates."""
         return bool(self.manifest["converged"])
 
+    def panel_path(self, data: Path | None = None) -> Path:
+        """Return ``data`` if given, else the panel the run was fitted to, else the bundled one."""
+        if data is not None:
+            return data
+        from forecast.data.panel import DEFAULT_PANEL
+
+        fitted = Path(str(self.manifest.get("data", {}).get("path", "")))
+        return fitted if fitted.is_file() else DEFAULT_PANEL
+
     def posterior(self) -> xr.DataTree:
         """Open ``posterior.nc`` (loaded into memory)."""
         return xr.open_datatree(self.path / "posterior.nc", engine="h5netcdf").load()

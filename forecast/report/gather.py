@@ -109,11 +109,8 @@ def _narratives(spec: ScenarioSpec) -> dict[str, str]:
     return out
 
 
-def probability_rows(
-    result: ScenarioResult, spec: ScenarioSpec, previous: Mapping[str, float]
-) -> tuple[ProbabilityRow, ...]:
-    """Return every scenario and question with its probability at the previous issue."""
-    narratives = _narratives(spec)
+def scenario_table(result: ScenarioResult) -> pd.DataFrame:
+    """Return ``result.table()`` with each row's ``partition_title`` (empty for questions)."""
     table = result.table()
     titles = dict(
         zip(
@@ -122,10 +119,19 @@ def probability_rows(
             strict=True,
         )
     )
+    table["partition_title"] = table[PARTITION].astype(str).map(titles).fillna("")
+    return table
+
+
+def probability_rows(
+    result: ScenarioResult, spec: ScenarioSpec, previous: Mapping[str, float]
+) -> tuple[ProbabilityRow, ...]:
+    """Return every scenario and question with its probability at the previous issue."""
+    narratives = _narratives(spec)
     return tuple(
         ProbabilityRow(
             kind=str(r["kind"]),
-            group=titles.get(str(r[PARTITION]), ""),
+            group=str(r["partition_title"]),
             id=str(r[SCENARIO]),
             title=str(r["title"]),
             narrative=narratives.get(str(r[SCENARIO]), ""),
@@ -134,7 +140,7 @@ def probability_rows(
             mcse=float(r["mcse"]),
             previous=previous.get(str(r[SCENARIO])),
         )
-        for _, r in table.iterrows()
+        for _, r in scenario_table(result).iterrows()
     )
 
 

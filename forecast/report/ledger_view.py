@@ -10,12 +10,6 @@ import pandas as pd
 from forecast.report.contracts import TrackRecordRow
 from forecast.report.pipeline import LedgerView
 
-_PREVIOUS = """
-SELECT i.quarter, i.run_id, q.name, q.probability
-FROM issue i LEFT JOIN question_forecast q ON q.issue_id = i.issue_id
-WHERE i.quarter < ? ORDER BY i.quarter DESC, i.issue_id DESC
-"""
-
 
 def _number(value: object) -> float | None:
     """Return a float, or None for SQL NULL (None or NaN once in pandas)."""
@@ -44,31 +38,17 @@ def track_rows(table: pd.DataFrame) -> tuple[TrackRecordRow, ...]:
 
 
 def read_ledger_view(path: str | Path, quarter: str) -> LedgerView:
-    """Read the previous issue before ``quarter`` and the track record from a ledger.
+    """Read the previous issue before ``quarter`` and the track record from a ledger, read-only.
 
     A ledger that does not exist yet is an empty record (the first issue), not an error;
     a damaged, locked or newer ledger raises the ledger's one-line error.
     """
-    from forecast.evaluation.ledger.schema import open_ledger, sqlite_errors
-    from forecast.evaluation.ledger.track import track_record
+    from forecast.evaluation.ledger.track import load_track_record, previous_issue
 
-    path = Path(path)
-    if not path.exists():
-        return LedgerView(previous={}, previous_run=None, track_record=())
-    conn = open_ledger(path)
-    try:
-        with sqlite_errors(path):
-            earlier = pd.read_sql_query(_PREVIOUS, conn, params=(quarter,))
-            record = track_record(conn)
-    finally:
-        conn.close()
-    if earlier.empty:
-        return LedgerView(previous={}, previous_run=None, track_record=track_rows(record))
-    last = earlier[earlier["run_id"] == earlier["run_id"].iloc[0]].dropna(subset=["name"])
+    record = load_track_record(path)
+    before = previous_issue(path, quarter)
     return LedgerView(
-        previous=dict(
-            zip(last["name"].astype(str), last["probability"].astype(float), strict=True)
-        ),
-        previous_run=str(earlier["run_id"].iloc[0]),
-        track_record=track_rows(record),
+        previous=before.probability_of() if before is not None else {},
+        previous_run=before.run_id if before is not None else None,
+        track_record=track_rows(record.by_quarter),
     )

@@ -16,13 +16,13 @@ import pandas as pd
 import xarray as xr
 
 from forecast.data.codebook import Codebook, load_codebook
-from forecast.data.panel import DEFAULT_PANEL, read_panel
+from forecast.data.panel import read_panel
 from forecast.model.runs import Run
 from forecast.report.attribution import attribute
 from forecast.report.contracts import Attribution, ReportInputs, TrackRecordRow
 from forecast.report.exporters import write_report
 from forecast.report.figures import report_figures
-from forecast.report.gather import gather
+from forecast.report.gather import gather, scenario_table
 from forecast.report.sections import build_sections
 
 #: a progress reporter: called with a step's description, returns a context for the step
@@ -40,14 +40,6 @@ class LedgerView:
     previous: Mapping[str, float]
     previous_run: str | None
     track_record: tuple[TrackRecordRow, ...]
-
-
-def panel_of(run: Run, data: Path | None = None) -> Path:
-    """Return the panel given, else the one the run was fitted to, else the bundled one."""
-    if data is not None:
-        return data
-    fitted = Path(str(run.manifest.get("data", {}).get("path", "")))
-    return fitted if fitted.is_file() else DEFAULT_PANEL
 
 
 def previous_forecast(runs_dir: Path, run_id: str | None, current: str) -> xr.Dataset | None:
@@ -88,7 +80,7 @@ def build_report(
     codebook = codebook or load_codebook()
     spec = load_scenario_spec(scenario_spec or DEFAULT_SCENARIOS)
     whatifs = load_whatif_spec(whatif_spec or DEFAULT_WHATIF)
-    panel = read_panel(panel_of(run, data), codebook)
+    panel = read_panel(run.panel_path(data), codebook)
     with step("forecasting"):
         forecast = run_forecast(run, spec.periods())
     with step("scoring scenarios"):
@@ -112,15 +104,7 @@ def build_report(
         else:
             attribution = attribute(panel, forecast, previous, codebook=codebook)
     with step("drawing figures"):
-        table = scenarios.table()
-        titles = dict(
-            zip(
-                scenarios.partitions["partition"].values.astype(str),
-                scenarios.partitions["title"].values.astype(str),
-                strict=True,
-            )
-        )
-        table["partition_title"] = table["partition"].astype(str).map(titles).fillna("")
+        table = scenario_table(scenarios)
         figures = report_figures(
             posterior=run.posterior(),
             bands=forecast_bands(forecast),
