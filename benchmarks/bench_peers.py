@@ -395,8 +395,12 @@ def main() -> None:
     parser.add_argument(
         "--stan-lkj",
         choices=("pymc", "lkj"),
-        default="pymc",
-        help="correlation prior in Stan: the one PyMC's LKJCorr samples (default) or true LKJ",
+        default="lkj",
+        help=(
+            "correlation prior in Stan: true LKJ (default; the project's model adds the "
+            "Jacobian PyMC's LKJCorr lacks) or LKJCorr's density alone (a negative control "
+            "for the density check)"
+        ),
     )
     parser.add_argument(
         "--density-check-only",

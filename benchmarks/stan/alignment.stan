@@ -68,8 +68,9 @@ data {
   real<lower=0> persistence_alpha;
   real<lower=0> persistence_beta;
   real<lower=0> concentration_mean;
-  // 1: the correlation prior PyMC's LKJCorr actually puts on the Cholesky factor (see the
-  // model block); 0: Stan's lkj_corr_cholesky, a true LKJ(eta) on the correlation matrix
+  // 0: Stan's lkj_corr_cholesky, a true LKJ(eta) on the correlation matrix, as the project's
+  // model (LKJCorr plus the Jacobian it lacks); 1: LKJCorr's density alone (see the model
+  // block), kept as a negative control of the density check
   int<lower=0, upper=1> lkj_as_pymc;
 
   // Gaussian observations, sorted by series (indicator, state, period)

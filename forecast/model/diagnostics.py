@@ -89,7 +89,10 @@ class Diagnostics:
 def convergence_summary(posterior: xr.DataTree) -> az.Summary | Any:
     """ArviZ summary of the gated variables, without constant entries."""
     names = [v for v in GATED if v in posterior["posterior"].data_vars]
-    table = az.summary(posterior, var_names=names)
+    # constant entries make ArviZ divide zero by zero; they are dropped below, so their
+    # warnings would only be noise on the command line
+    with np.errstate(divide="ignore", invalid="ignore"):
+        table = az.summary(posterior, var_names=names)
     # fixed entries (reference loadings, correlation diagonal) have zero sd and no R-hat
     return table[table["sd"] > 0]
 

@@ -169,6 +169,12 @@ def build_alignment_model(data: ModelData, spec: AlignmentSpec) -> pm.Model:
         if spec.correlated_innovations:
             # PyMC's LKJCorr is parameterised by, and returns, the Cholesky factor
             chol = pm.LKJCorr("innovation_chol", n=n_poles, eta=p.lkj_eta, dims=(POLE, POLE_ROW))
+            # LKJCorr's density is det(C)^(eta - 1) evaluated on the factor L, without the
+            # Jacobian of L -> C, so alone it is not LKJ(eta) on C (for 3 poles it puts too
+            # much mass near +-1). The missing term, prod_i L_ii^(K - 1 - i) (0-based), makes
+            # the prior on C exactly LKJ(eta), as Stan's lkj_corr_cholesky.
+            power = pt.as_tensor(np.arange(n_poles - 1, -1, -1, dtype=float))
+            pm.Potential("innovation_chol_jacobian", (power * pt.log(pt.diag(chol))).sum())
             pm.Deterministic("innovation_corr", chol @ chol.T, dims=(POLE, POLE_ROW))
             # correlate the poles of each (state, step) innovation: z @ L^T
             z = pt.dot(z, chol.T)
