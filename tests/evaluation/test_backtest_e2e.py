@@ -86,10 +86,9 @@ def test_skill_and_coverage_tables_and_files(tiny, tmp_path):
 def test_two_dask_workers_give_the_serial_results(tiny, tmp_path):
     """Each worker compiles its own model; the CSV is byte-identical to the serial one.
 
-    Identical given the same PyTensor compilation cache: a model structure's very first
-    compile on a machine (before ``~/.pytensor/numba`` holds it) can round differently from
-    later compiles that load the cache, and NUTS amplifies the difference. The serial run is
-    the ``tiny`` fixture's, whose structure the session's bundled fit compiled.
+    Identical whatever the state of PyTensor's compilation cache, since the model compiles
+    with IEEE arithmetic (:func:`forecast.model.fit.ieee_numba`). The serial run is the
+    ``tiny`` fixture's.
     """
     from forecast.scaleout import dask_client
 
