@@ -100,6 +100,7 @@ def backtest(
         chains=chains,
         seed=seed,
         target_accept=spec.sampler.target_accept,
+        adaptation=spec.sampler.adaptation,
     )
     plan = make_plan(read_panel(data, codebook), spec, codebook, settings)
     where = (

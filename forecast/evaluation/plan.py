@@ -43,6 +43,7 @@ class BacktestSettings:
     chains: int = 2
     seed: int = 1
     target_accept: float = 0.95
+    adaptation: str = "draw_diag"
     baselines: tuple[str, ...] = BASELINES
 
     def __post_init__(self) -> None:
@@ -93,6 +94,7 @@ class BacktestSettings:
             chains=self.chains,
             seed=origin_seed(self.seed, origin),
             target_accept=self.target_accept,
+            adaptation=self.adaptation,
         )
 
 

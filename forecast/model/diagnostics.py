@@ -105,7 +105,13 @@ def _worst(values: Any, *, largest: bool) -> tuple[float, str]:
     return float(values[label]), str(label)
 
 
-def diagnose(posterior: xr.DataTree, *, method: str, approximate: bool) -> Diagnostics:
+def diagnose(
+    posterior: xr.DataTree,
+    *,
+    method: str,
+    approximate: bool,
+    table: az.Summary | Any | None = None,
+) -> Diagnostics:
     """Compute R-hat, ESS and divergences and apply the gates.
 
     Parameters
@@ -117,8 +123,12 @@ def diagnose(posterior: xr.DataTree, *, method: str, approximate: bool) -> Diagn
     approximate
         True for Pathfinder or ADVI: R-hat and ESS of independent approximate draws say
         nothing about the approximation's error, so such a run is never "converged".
+    table
+        :func:`convergence_summary` of ``posterior`` when the caller already has it (it
+        takes seconds on a full run).
     """
-    table = convergence_summary(posterior)
+    if table is None:
+        table = convergence_summary(posterior)
     rhat = table["r_hat"].astype(float)
     ess_bulk = table["ess_bulk"].astype(float)
     ess_tail = table["ess_tail"].astype(float)

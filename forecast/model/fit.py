@@ -14,11 +14,13 @@ from typing import Any
 import numpy as np
 import pymc as pm
 import pytensor
+import pytensor.tensor as pt
 import xarray as xr
 
 from forecast.dims import INDICATOR, PERIOD, STATE
 from forecast.model.design import FAMILIES, ModelData
 from forecast.model.graph import (
+    add_drift,
     build_alignment_model,
     obs_dim,
     observation_arrays,
@@ -26,6 +28,9 @@ from forecast.model.graph import (
     structure_key,
 )
 from forecast.model.spec import AlignmentSpec
+
+#: second word of the seed of the drifts drawn after sampling (the first is the run's seed)
+DRIFT_STREAM = 1
 
 #: methods whose draws come from an approximation of the posterior
 APPROXIMATE = ("pathfinder", "advi")
@@ -58,6 +63,7 @@ class FitSettings:
     chains: int = 4
     seed: int = 1
     target_accept: float = 0.95
+    adaptation: str = "draw_diag"
     sampler: str = "nutpie"
     cores: int | None = None
 
@@ -109,6 +115,23 @@ class CompiledModels:
         return model, compiled, elapsed
 
 
+def compile_once(data: ModelData, spec: AlignmentSpec) -> tuple[pm.Model, Any, float]:
+    """Return ``(pymc_model, nutpie_compiled, compile_seconds)`` for a single fit.
+
+    The compiled model has the data and dimensions frozen in as constants: it compiles
+    faster and evaluates the gradient about 15 % faster than a reusable one
+    (:class:`CompiledModels`), but serves only this data set.
+    """
+    import nutpie
+    from pymc.model.transform.optimization import freeze_dims_and_data
+
+    model = build_alignment_model(data, spec)
+    start = time.perf_counter()
+    with ieee_numba():
+        compiled = nutpie.compile_pymc_model(freeze_dims_and_data(model), freeze_model=False)
+    return model, compiled, time.perf_counter() - start
+
+
 def observed_dataset(data: ModelData) -> xr.Dataset:
     """Observed values by family, labelled with each observation's state, indicator and period."""
     out = {}
@@ -152,37 +175,45 @@ def constant_dataset(data: ModelData) -> xr.Dataset:
     )
 
 
-def pointwise_log_likelihood(posterior: xr.Dataset, model: pm.Model) -> xr.Dataset:
+def pointwise_log_likelihood(
+    posterior: xr.Dataset, model: pm.Model, *, batch: int = 500
+) -> xr.Dataset:
     """Log-likelihood of every observation at every draw (for LOO and model comparison).
 
     PyMC's ``compute_log_likelihood`` cannot map an ``LKJCorr`` variable back to its value
     (it looks for a differently named value variable), so the same computation is done here:
-    the model without value transforms, evaluated draw by draw on the constrained values.
+    the observed variables' elementwise log density of the model without value transforms,
+    vectorised over a leading draw dimension and evaluated ``batch`` draws at a time with
+    NumPy (a one-off evaluation is faster than compiling it).
     """
     from pymc.model.transform.conditioning import remove_value_transforms
+    from pytensor.graph.replace import vectorize_graph
 
     umodel = remove_value_transforms(model)
     observed = list(umodel.observed_RVs)
-    with ieee_numba():
-        fn = umodel.compile_fn(
-            inputs=umodel.value_vars,
-            outs=umodel.logp(vars=observed, sum=False),
-            on_unused_input="ignore",
-            mode="NUMBA",
-        )
     names = [rv.name for rv in model.free_RVs]
-    values = {name: posterior[name].values for name in names}
+    values = [umodel.rvs_to_values[umodel[name]] for name in names]
+    batched = [
+        pt.tensor(name=v.name, shape=(None, *v.type.shape), dtype=v.type.dtype) for v in values
+    ]
+    outs = vectorize_graph(
+        umodel.logp(vars=observed, sum=False), replace=dict(zip(values, batched, strict=True))
+    )
+    fn = pytensor.function(batched, outs, mode="FAST_COMPILE", on_unused_input="ignore")
     n_chain, n_draw = posterior.sizes["chain"], posterior.sizes["draw"]
-    out: dict[str, list[np.ndarray]] = {rv.name: [] for rv in observed}
-    value_names = [umodel.rvs_to_values[umodel[name]].name for name in names]
-    for c in range(n_chain):
-        for d in range(n_draw):
-            point = {vn: values[n][c, d] for vn, n in zip(value_names, names, strict=True)}
-            for rv, logp in zip(observed, fn(point), strict=True):
-                out[rv.name].append(logp)
+    flat = {
+        name: posterior[name].values.reshape(n_chain * n_draw, *posterior[name].shape[2:])
+        for name in names
+    }
+    pieces: list[list[np.ndarray]] = [[] for _ in observed]
+    for lo in range(0, n_chain * n_draw, batch):
+        for piece, logp in zip(
+            pieces, fn(*(flat[name][lo : lo + batch] for name in names)), strict=True
+        ):
+            piece.append(logp)
     result = {}
-    for rv in observed:
-        stacked = np.stack(out[rv.name]).reshape(n_chain, n_draw, -1)
+    for rv, piece in zip(observed, pieces, strict=True):
+        stacked = np.concatenate(piece).reshape(n_chain, n_draw, -1)
         dim = obs_dim(rv.name.removeprefix("y_"))
         result[rv.name] = xr.DataArray(
             stacked,
@@ -200,12 +231,18 @@ def _finish(
     *,
     log_likelihood: bool = True,
 ) -> xr.DataTree:
-    """Add log-likelihood, observed and constant data; drop warm-up groups; label the method."""
+    """Draw the drifts; add log-likelihood, observed and constant data; drop warm-up groups."""
     groups = {
         name: node.to_dataset()
         for name, node in raw.children.items()
         if name in ("posterior", "sample_stats")
     }
+    # a stream of its own, so the drifts do not share random numbers with the projection
+    groups["posterior"] = add_drift(
+        groups["posterior"],
+        data.n_steps,
+        random_seed=np.random.default_rng([settings.seed, DRIFT_STREAM]),
+    )
     posterior = xr.DataTree.from_dict(groups)
     if log_likelihood:
         posterior["log_likelihood"] = pointwise_log_likelihood(groups["posterior"], model)
@@ -239,7 +276,8 @@ def fit_alignment_model(
     settings
         Method, sizes and seed.
     compiled
-        A cache of compiled models to reuse (NUTS through nutpie only).
+        A cache of compiled models to reuse (NUTS through nutpie only); without one, the
+        model is compiled for this data set alone (:func:`compile_once`).
     progressbar
         Show the sampler's progress.
     log_likelihood
@@ -255,8 +293,10 @@ def fit_alignment_model(
     if settings.method == "nuts" and settings.sampler == "nutpie":
         import nutpie
 
-        cache = compiled if compiled is not None else CompiledModels()
-        model, compiled_model, compile_seconds = cache.get(data, spec)
+        if compiled is None:
+            model, compiled_model, compile_seconds = compile_once(data, spec)
+        else:
+            model, compiled_model, compile_seconds = compiled.get(data, spec)
         start = time.perf_counter()
         raw = nutpie.sample(
             compiled_model,
@@ -266,6 +306,7 @@ def fit_alignment_model(
             seed=settings.seed,
             cores=settings.cores,
             target_accept=settings.target_accept,
+            adaptation=settings.adaptation,
             progress_bar=progressbar,
         )
         sampling = time.perf_counter() - start

@@ -1,19 +1,25 @@
 """The PyMC graph of the dynamic alignment measurement model (DESIGN.md section 3).
 
-Dynamics (non-centred), for state s, pole k, step t::
+Dynamics, for state s, pole k, step t (``n = T - 1`` increments)::
 
     theta[s, k, 0] = initial[s, k]                     (sums to zero across states)
     theta[s, k, t] = theta[s, k, t-1] + drift[s, k] + volatility[s, k] * (L @ z[s, t, :])[k]
-    drift[s, k]          = drift_mu[k] + drift_tau[k] * drift_z[s, k]
+    drift[s, k]          ~ N(drift_mu[k], drift_tau[k])
     log volatility[s, k] = volatility_log_mu[k] + volatility_log_tau[k] * volatility_z[s, k]
 
 with ``L`` the Cholesky factor of an LKJ correlation of innovations across poles (or the
-identity). Measurement, for indicator i of pole k(i), state s::
+identity). The walk is sampled in the coordinates of :mod:`forecast.model.random_walk`: the
+realised drift (mean increment, centred), the deviations from it in a basis that
+diagonalises the walk's prior, and the drift drawn after sampling given the realised drift.
+
+Measurement, for indicator i of pole k(i), state s::
 
     eta = intercept[i, s] + sign[i] * loading[i] * (mean of theta[s, k(i), t] over the period)
 
 with ``loading > 0`` (log-normal) and ``loading = 1`` and one common intercept for each pole's
-reference indicator. Likelihoods: Normal on the standardised link scale with AR(1)
+reference indicator. The intercepts are sampled as *levels* (the linear predictor at the
+latent's mean over the series' own cells), so that levels, loadings and the latent's location
+are not confounded. Likelihoods: Normal on the standardised link scale with AR(1)
 idiosyncratic deviations (share, positive, continuous), beta-binomial or binomial with logit
 link, Bernoulli with logit link. Only observed cells enter.
 
@@ -27,14 +33,17 @@ from __future__ import annotations
 import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
+import xarray as xr
 from numpy.typing import NDArray
 
-from forecast.dims import INDICATOR, PERIOD, POLE, STATE
+from forecast.dims import CHAIN, DRAW, INDICATOR, PERIOD, POLE, STATE
+from forecast.errors import DataError
 from forecast.model.design import FAMILIES, ModelData, Observations
+from forecast.model.random_walk import complement_basis, drift_given_realised
 from forecast.model.spec import AlignmentSpec
 
 #: extra dims used only inside the graph
-INNOVATION = "innovation"
+INNOVATION_MODE = "innovation_mode"
 FREE_LOADING = "free_loading"
 GAUSSIAN_INDICATOR = "gaussian_indicator"
 BINOMIAL_INDICATOR = "binomial_indicator"
@@ -55,7 +64,7 @@ def model_coords(data: ModelData) -> dict[str, tuple[str, ...]]:
         POLE: data.poles,
         POLE_ROW: data.poles,
         PERIOD: data.steps,
-        INNOVATION: data.steps[1:],
+        INNOVATION_MODE: tuple(str(m) for m in range(max(data.n_steps - 2, 0))),
         INDICATOR: data.indicators,
         FREE_LOADING: tuple(
             k for k, r in zip(data.indicators, data.is_reference, strict=True) if not r
@@ -119,7 +128,41 @@ def observation_arrays(data: ModelData) -> dict[str, NDArray]:
             # rows are sorted by series: the previous observation is always the row above
             assert np.all(obs.previous[has_prev] == np.flatnonzero(has_prev) - 1)
             arrays["gaussian_obs_gap"] = obs.gap.astype(float)
+    arrays["centring_weight"] = centring_weights(data)
     return arrays
+
+
+def centring_weights(data: ModelData) -> NDArray[np.float64]:
+    """Weights of the latent's mean seen by each indicator series, ``(indicator * state, cell)``.
+
+    Row ``i * n_states + s`` averages the flattened latent ``(state, pole, step)`` over the
+    observed cells of indicator ``i`` in state ``s`` (each observation weighted as it
+    averages its own steps); for a pole's reference the row averages over every state's
+    observations of the reference, so the reference's intercept stays common to all states.
+    A series with no observation averages its state's whole path.
+    """
+    n_states, n_poles, n_steps = len(data.states), len(data.poles), data.n_steps
+    n_ind = len(data.indicators)
+    weights = np.zeros((n_ind, n_states, n_states * n_poles * n_steps))
+    for family in FAMILIES:
+        obs = data.obs[family]
+        if not len(obs):
+            continue
+        pole = data.pole_index[obs.indicator]
+        cells = ((obs.state * n_poles + pole) * n_steps)[:, None] + obs.cover
+        for row in range(len(obs)):
+            target = obs.state[row]
+            np.add.at(weights[obs.indicator[row], target], cells[row], obs.weight[row])
+    for i in range(n_ind):
+        if data.is_reference[i]:
+            pooled = weights[i].sum(axis=0)
+            weights[i] = pooled[None, :]
+    totals = weights.sum(axis=2, keepdims=True)
+    for i, s in zip(*np.nonzero(totals[:, :, 0] == 0), strict=True):
+        start = (s * n_poles + data.pole_index[i]) * n_steps
+        weights[i, s, start : start + n_steps] = 1.0
+    weights /= weights.sum(axis=2, keepdims=True)
+    return weights.reshape(n_ind * n_states, -1)
 
 
 def build_alignment_model(data: ModelData, spec: AlignmentSpec) -> pm.Model:
@@ -135,11 +178,15 @@ def build_alignment_model(data: ModelData, spec: AlignmentSpec) -> pm.Model:
     Returns
     -------
     pymc.Model
-        Free variables in the non-centred parameterisation; ``alignment`` (state, pole,
-        period), ``drift``, ``volatility``, ``intercept`` and ``loading`` as deterministics.
+        ``alignment`` (state, pole, period), ``volatility``, ``intercept``, ``loading`` and
+        ``innovation_corr`` as deterministics. The state drifts are not in the graph (the
+        likelihood sees them only through ``drift_realised``); :func:`add_drift` draws them
+        into a posterior.
     """
     p = spec.priors
     n_states, n_poles, n_steps = len(data.states), len(data.poles), data.n_steps
+    if n_steps < 2:
+        raise DataError("panel", f"the latent path needs at least two periods, got {n_steps}")
     coords = model_coords(data) | observation_coords(data)
     with pm.Model(coords=coords) as model:
         arrays = {name: pm.Data(name, value) for name, value in observation_arrays(data).items()}
@@ -147,8 +194,6 @@ def build_alignment_model(data: ModelData, spec: AlignmentSpec) -> pm.Model:
         # -- dynamics, partially pooled across states per pole
         drift_mu = pm.Normal("drift_mu", 0.0, p.drift_mean_sd, dims=POLE)
         drift_tau = pm.HalfNormal("drift_tau", p.drift_pool_sd, dims=POLE)
-        drift_z = pm.Normal("drift_z", 0.0, 1.0, dims=(STATE, POLE))
-        drift = pm.Deterministic("drift", drift_mu + drift_tau * drift_z, dims=(STATE, POLE))
         vol_mu = pm.Normal(
             "volatility_log_mu", p.volatility_log_mean, p.volatility_log_sd, dims=POLE
         )
@@ -160,12 +205,6 @@ def build_alignment_model(data: ModelData, spec: AlignmentSpec) -> pm.Model:
         volatility = pm.Deterministic(
             "volatility", pt.exp(vol_mu + vol_tau * vol_z), dims=(STATE, POLE)
         )
-
-        # location: the first period sums to zero across states, per pole
-        theta0 = pm.ZeroSumNormal(
-            "initial", sigma=p.initial_sd, dims=(POLE, STATE), n_zerosum_axes=1
-        ).T
-        z = pm.Normal("innovation_z", 0.0, 1.0, dims=(STATE, INNOVATION, POLE))
         if spec.correlated_innovations:
             # PyMC's LKJCorr is parameterised by, and returns, the Cholesky factor
             chol = pm.LKJCorr("innovation_chol", n=n_poles, eta=p.lkj_eta, dims=(POLE, POLE_ROW))
@@ -175,10 +214,28 @@ def build_alignment_model(data: ModelData, spec: AlignmentSpec) -> pm.Model:
             # the prior on C exactly LKJ(eta), as Stan's lkj_corr_cholesky.
             power = pt.as_tensor(np.arange(n_poles - 1, -1, -1, dtype=float))
             pm.Potential("innovation_chol_jacobian", (power * pt.log(pt.diag(chol))).sum())
-            pm.Deterministic("innovation_corr", chol @ chol.T, dims=(POLE, POLE_ROW))
-            # correlate the poles of each (state, step) innovation: z @ L^T
-            z = pt.dot(z, chol.T)
-        steps = drift[:, None, :] + volatility[:, None, :] * z
+            corr = pm.Deterministic("innovation_corr", chol @ chol.T, dims=(POLE, POLE_ROW))
+        else:
+            chol = corr = pt.eye(n_poles)
+
+        # location: the first period sums to zero across states, per pole
+        theta0 = pm.ZeroSumNormal(
+            "initial", sigma=p.initial_sd, dims=(POLE, STATE), n_zerosum_axes=1
+        ).T
+        # The walk in the coordinates of forecast.model.random_walk. The realised drift (the
+        # mean increment) is pinned by the data, so it is centred; given the hyperparameters
+        # it is N(drift_mu, diag(drift_tau^2) + Sigma / n).
+        n_incr = n_steps - 1
+        realised_cov = pt.diag(drift_tau**2)[None] + (
+            volatility[:, :, None] * corr[None] * volatility[:, None, :] / n_incr
+        )
+        realised = pm.MvNormal("drift_realised", mu=drift_mu, cov=realised_cov, dims=(STATE, POLE))
+        # the deviations from the mean increment: independent standard normal coefficients
+        # in a basis in which the walk's prior covariance is diagonal, slowest first
+        coef = pm.Normal("innovation_z", 0.0, 1.0, dims=(STATE, INNOVATION_MODE, POLE))
+        basis = pt.as_tensor(complement_basis(n_incr))
+        deviation = pt.tensordot(basis, coef, axes=[[1], [1]]).transpose(1, 0, 2)
+        steps = realised[:, None, :] + volatility[:, None, :] * pt.dot(deviation, chol.T)
         path = pt.concatenate(
             [theta0[:, None, :], theta0[:, None, :] + pt.cumsum(steps, axis=1)], axis=1
         )
@@ -189,32 +246,47 @@ def build_alignment_model(data: ModelData, spec: AlignmentSpec) -> pm.Model:
 
         # -- measurement
         # Each non-reference indicator has its own level per state, partially pooled; the
-        # pole's reference has one common intercept, so it alone defines the cross-state
-        # levels of the latent and the other indicators inform its dynamics (their
-        # cross-state differences often reflect economic structure, not alignment). The
-        # state levels are centred (data pin them down) and their spread has a
-        # zero-avoiding Gamma prior, which keeps the hierarchy free of funnels.
+        # pole's reference has one common level, so it alone defines the cross-state levels
+        # of the latent and the other indicators inform its dynamics (their cross-state
+        # differences often reflect economic structure, not alignment). A level is the
+        # series' linear predictor at the latent's mean over the series' own observed cells
+        # (``centring_weight``): the regressor of every loading is centred, so levels,
+        # loadings and the latent's level are not confounded in the posterior (a shear of the
+        # intercepts the sampler would otherwise have to follow).
         free = np.flatnonzero(~data.is_reference)
         intercept_mu = pm.Normal("intercept_mu", 0.0, p.intercept_sd, dims=INDICATOR)
         intercept_tau = pm.Gamma(
             "intercept_tau", alpha=4.0, beta=4.0 / p.intercept_pool_sd, dims=FREE_LOADING
         )
-        levels = pm.Normal(
-            "intercept_state",
-            mu=intercept_mu[free][:, None],
-            sigma=intercept_tau[:, None],
-            dims=(FREE_LOADING, STATE),
-        )
-        intercept = pt.repeat(intercept_mu[:, None], n_states, axis=1)
-        intercept = pt.set_subtensor(intercept[free], levels)
-        intercept = pm.Deterministic("intercept", intercept, dims=(INDICATOR, STATE))
-        log_free = pm.Normal("log_loading", 0.0, p.loading_log_sd, dims=FREE_LOADING)
+        # the state levels are non-centred: for some indicators (UN votes, arms shares) the
+        # states barely differ, and centred levels made a funnel with their spread (the
+        # divergent transitions sat at its smallest values)
+        level_z = pm.Normal("intercept_state_z", 0.0, 1.0, dims=(FREE_LOADING, STATE))
+        levels = intercept_mu[free][:, None] + intercept_tau[:, None] * level_z
+        level = pt.repeat(intercept_mu[:, None], n_states, axis=1)
+        level = pt.set_subtensor(level[free], levels)
+        # UN votes measure loading * (the latent's amplitude) much more precisely than the
+        # reference indicator measures the amplitude alone, so their log loadings are sampled
+        # shifted by the pole's log volatility (an exact shear): log_loading_shifted is
+        # log loading + (volatility_log_mu - its prior mean) for binomial indicators and the
+        # log loading for the others, with the prior log loading ~ N(0, loading_log_sd).
+        shear = np.array([data.kind[i] == "binomial" for i in free], dtype=float)
+        shift = (vol_mu[data.pole_index[free]] - p.volatility_log_mean) * shear
+        shifted = pm.Normal("log_loading_shifted", shift, p.loading_log_sd, dims=FREE_LOADING)
+        log_free = shifted - shift
         loading = pt.set_subtensor(pt.ones(len(data.indicators))[free], pt.exp(log_free))
         loading = pm.Deterministic("loading", loading, dims=INDICATOR)
         sign = pt.as_tensor(data.sign)
-
-        intercept_flat = intercept.reshape((len(data.indicators) * n_states,))
         loading_signed = loading * sign
+        # the latent's mean over each series' cells, (indicator, state)
+        series_mean = pt.dot(arrays["centring_weight"], theta_flat).reshape(
+            (len(data.indicators), n_states)
+        )
+        # eta = level + sign * loading * (theta - series_mean) = intercept + sign * loading * theta
+        intercept = pm.Deterministic(
+            "intercept", level - loading_signed[:, None] * series_mean, dims=(INDICATOR, STATE)
+        )
+        intercept_flat = intercept.reshape((len(data.indicators) * n_states,))
 
         def linear_predictor(family: str) -> pt.TensorVariable:
             # one-dimensional gathers only: their gradients take the fast scatter-add path
@@ -292,3 +364,33 @@ def build_alignment_model(data: ModelData, spec: AlignmentSpec) -> pm.Model:
                 dims=obs_dim("binary"),
             )
     return model
+
+
+def add_drift(
+    posterior: xr.Dataset, n_steps: int, *, random_seed: int | np.random.Generator
+) -> xr.Dataset:
+    """Return ``posterior`` with ``drift`` (state, pole) drawn given each draw's realised drift.
+
+    See :func:`forecast.model.random_walk.drift_given_realised`; the draw is exact, and the
+    same seed gives the same drifts.
+    """
+    dims = (CHAIN, DRAW, STATE, POLE)
+    n_poles = posterior.sizes[POLE]
+    if "innovation_corr" in posterior:
+        corr = posterior["innovation_corr"].transpose(CHAIN, DRAW, POLE, POLE_ROW).values
+    else:
+        corr = np.broadcast_to(
+            np.eye(n_poles), (*posterior["drift_mu"].shape[:2], n_poles, n_poles)
+        )
+    drift = drift_given_realised(
+        posterior["drift_realised"].transpose(*dims).values,
+        posterior["drift_mu"].transpose(CHAIN, DRAW, POLE).values,
+        posterior["drift_tau"].transpose(CHAIN, DRAW, POLE).values,
+        posterior["volatility"].transpose(*dims).values,
+        corr,
+        n_steps - 1,
+        random_seed=random_seed,
+    )
+    out = posterior.copy()
+    out["drift"] = (dims, drift)
+    return out

@@ -21,6 +21,8 @@ from forecast.defaults import DEFAULT_RUNS
 from forecast.errors import ForecastError
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from forecast.model.diagnostics import Diagnostics
 
 __all__ = ["DEFAULT_RUNS", "Run", "load_run", "new_run_id", "resolve_run", "save_run"]
@@ -99,11 +101,14 @@ def save_run(
     posterior: xr.DataTree,
     manifest: dict[str, Any],
     diagnostics: Diagnostics,
+    *,
+    summary: pd.DataFrame | None = None,
 ) -> Run:
     """Write a run atomically and point ``runs/latest`` at it.
 
     ``manifest`` must hold ``run_id``; diagnostics, ``converged`` and package versions are
-    added here.
+    added here. ``summary`` is the run's :func:`~forecast.model.diagnostics.convergence_summary`
+    when the caller has computed it already.
     """
     from forecast.model.diagnostics import convergence_summary
 
@@ -119,7 +124,9 @@ def save_run(
     full["converged"] = diagnostics.converged
     with atomic_directory(target) as tmp:
         posterior.to_netcdf(tmp / "posterior.nc", engine="h5netcdf")
-        convergence_summary(posterior).to_csv(tmp / "summary.csv")
+        if summary is None:
+            summary = convergence_summary(posterior)
+        summary.to_csv(tmp / "summary.csv")
         (tmp / "manifest.json").write_text(json.dumps(full, indent=2, sort_keys=True) + "\n")
     replace_symlink(runs_dir / LATEST, run_id)
     return Run(target, full)

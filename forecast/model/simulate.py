@@ -15,6 +15,7 @@ import xarray as xr
 from forecast.dims import INDICATOR, PERIOD, POLE, STATE
 from forecast.model.design import ModelData
 from forecast.model.graph import build_alignment_model
+from forecast.model.random_walk import drift_given_realised
 from forecast.model.spec import AlignmentSpec
 
 #: a plausible truth, on the model's standardised scales
@@ -52,8 +53,8 @@ def simulate(
     random_seed
         Seed of every draw.
     fixed
-        True values of some free variables (by name); the rest are drawn from the prior.
-        Defaults to :data:`DEFAULT_TRUTH`.
+        True values of some variables (by name: free variables, or deterministics such as
+        ``loading``); the rest are drawn from the prior. Defaults to :data:`DEFAULT_TRUTH`.
 
     Returns
     -------
@@ -64,7 +65,10 @@ def simulate(
     fixed = DEFAULT_TRUTH if fixed is None else fixed
     model = build_alignment_model(data, spec)
     conditioned = pm.do(model, {model[name]: value for name, value in fixed.items()})
-    names = ["alignment", "drift", "volatility", "loading", "intercept"]
+    names = ["alignment", "drift_realised", "drift_mu", "drift_tau", "volatility", "loading"]
+    names += ["intercept"]
+    if spec.correlated_innovations:
+        names += ["innovation_corr"]
     if len(data.obs["gaussian"]):
         names += ["noise", "persistence"]
     # the Gaussian likelihood is written as conditionals on the *observed* previous value,
@@ -76,6 +80,17 @@ def simulate(
         [conditioned[n] for n in names + observed], random_seed=random_seed, mode="FAST_COMPILE"
     )
     values = dict(zip(names + observed, draws, strict=True))
+    # the drifts enter the likelihood only through the realised drift: draw them given it
+    n_poles = len(data.poles)
+    values["drift"] = drift_given_realised(
+        np.asarray(values["drift_realised"]),
+        np.asarray(values["drift_mu"]),
+        np.asarray(values["drift_tau"]),
+        np.asarray(values["volatility"]),
+        np.asarray(values.get("innovation_corr", np.eye(n_poles))),
+        data.n_steps - 1,
+        random_seed=random_seed + 2,
+    )
     obs = dict(data.obs)
     for key in observed:
         family = key.removeprefix("y_")

@@ -39,6 +39,10 @@ class Priors:
     concentration_mean: float = 100.0
 
 
+#: nutpie's mass-matrix adaptations the spec may name
+ADAPTATIONS = ("diag", "draw_diag")
+
+
 @dataclass(frozen=True)
 class SamplerSettings:
     """Default inference settings; the CLI may override them."""
@@ -48,6 +52,9 @@ class SamplerSettings:
     tune: int = 1000
     chains: int = 4
     target_accept: float = 0.9
+    # nutpie's mass-matrix adaptation: "diag" (draw and gradient variances) or "draw_diag"
+    # (draw variances, as Stan and PyMC)
+    adaptation: str = "diag"
 
 
 @dataclass(frozen=True)
@@ -236,6 +243,10 @@ def load_model_spec(path: str | Path, codebook: Codebook) -> AlignmentSpec:
         raise SpecError(path, f"method must be one of {', '.join(METHODS)}", key="sampler.method")
     if not 0.5 <= sampler.target_accept < 1:
         raise SpecError(path, "target_accept must be in [0.5, 1)", key="sampler.target_accept")
+    if sampler.adaptation not in ADAPTATIONS:
+        raise SpecError(
+            path, f"adaptation must be one of {', '.join(ADAPTATIONS)}", key="sampler.adaptation"
+        )
 
     return AlignmentSpec(
         indicators=tuple(use),

@@ -15,7 +15,7 @@ from forecast.data.codebook import Codebook, load_codebook
 from forecast.data.panel import panel_sha256, read_panel
 from forecast.defaults import DEFAULT_HORIZON
 from forecast.model.design import build_model_data
-from forecast.model.diagnostics import Diagnostics, diagnose
+from forecast.model.diagnostics import Diagnostics, convergence_summary, diagnose
 from forecast.model.fit import CompiledModels, FitSettings, fit_alignment_model
 from forecast.model.project import project
 from forecast.model.runs import Run, new_run_id, save_run
@@ -62,8 +62,12 @@ def fit_panel(
     panel = read_panel(panel_path, codebook)
     data = build_model_data(panel, spec, codebook)
     result = fit_alignment_model(data, spec, settings, compiled=compiled, progressbar=progressbar)
+    summary = convergence_summary(result.posterior)
     diagnostics = diagnose(
-        result.posterior, method=settings.method, approximate=settings.approximate
+        result.posterior,
+        method=settings.method,
+        approximate=settings.approximate,
+        table=summary,
     )
     manifest = {
         "run_id": new_run_id(settings.method, settings.seed),
@@ -94,7 +98,7 @@ def fit_panel(
             "spec_sha256": spec.sha256,
         }
     )
-    run = save_run(runs_dir, posterior, manifest, diagnostics)
+    run = save_run(runs_dir, posterior, manifest, diagnostics, summary=summary)
     return FitOutcome(run, diagnostics, result.compile_seconds, result.sampling_seconds)
 
 

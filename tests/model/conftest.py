@@ -40,5 +40,7 @@ def simulation(bundled_data, default_spec):
     """Observations drawn from the model on the bundled panel's design, with their truth."""
     from forecast.model.simulate import DEFAULT_TRUTH, simulate
 
-    fixed = DEFAULT_TRUTH | {"log_loading": np.log(TRUE_LOADINGS)}
+    loading = np.ones(len(bundled_data.indicators))
+    loading[~bundled_data.is_reference] = TRUE_LOADINGS
+    fixed = DEFAULT_TRUTH | {"loading": loading}
     return simulate(bundled_data, default_spec, random_seed=20261125, fixed=fixed)

@@ -61,7 +61,7 @@ def test_a_yearly_value_observes_the_mean_of_its_quarters(quarterly_data) -> Non
     point = model.initial_point()
     rng = np.random.default_rng(1)
     point["innovation_z"] = rng.normal(size=point["innovation_z"].shape)
-    point["drift_mu"] = np.array([0.3, -0.2, 0.1])
+    point["drift_realised"] = point["drift_realised"] + np.array([0.3, -0.2, 0.1])
     # no AR carry-over, so that mu is the linear predictor itself
     point["persistence_logodds__"] = np.full_like(point["persistence_logodds__"], -40.0)
     mu_value, theta, intercept = fn(point)
@@ -80,26 +80,38 @@ def test_a_yearly_value_observes_the_mean_of_its_quarters(quarterly_data) -> Non
         assert abs(theta[obs.state[r], pole, quarters].std()) > 1e-3
 
 
+#: seeds of the simulations: coverage of one simulation is one draw of a noisy statistic (the
+#: 16 cells of a pole move together), so the recovery is judged over three
+RECOVERY_SEEDS = (4, 5, 6)
+
+
 @pytest.fixture(scope="module")
 def quarterly_recovery(quarterly_data, compiled_models):
-    sim = simulate(quarterly_data, SPEC, random_seed=4, fixed=DEFAULT_TRUTH)
-    settings = FitSettings(method="nuts", draws=300, tune=300, chains=2, seed=4)
-    result = fit_alignment_model(
-        sim.data, SPEC, settings, compiled=compiled_models, log_likelihood=False
-    )
-    return sim, group(result.posterior, "posterior")
+    out = []
+    for seed in RECOVERY_SEEDS:
+        sim = simulate(quarterly_data, SPEC, random_seed=seed, fixed=DEFAULT_TRUTH)
+        settings = FitSettings(method="nuts", draws=300, tune=300, chains=2, seed=4)
+        result = fit_alignment_model(
+            sim.data, SPEC, settings, compiled=compiled_models, log_likelihood=False
+        )
+        out.append((sim, group(result.posterior, "posterior")))
+    return out
 
 
 def test_quarterly_latent_is_recovered_at_yearly_resolution(quarterly_recovery) -> None:
-    sim, post = quarterly_recovery
-    assert post["alignment"].sizes[PERIOD] == 4 * len(YEARS)
-    truth = yearly_mean(sim.truth["alignment"])
-    draws = yearly_mean(post["alignment"])
-    q = draws.quantile([0.05, 0.95], dim=(CHAIN, DRAW))
-    hit = (truth >= q.isel(quantile=0)) & (truth <= q.isel(quantile=1))
-    assert float(hit.mean()) >= 0.8, hit.mean(PERIOD).values
-    mean = draws.mean((CHAIN, DRAW))
-    for pole in POLES:
-        x = mean.sel({POLE: pole}).values.ravel()
-        y = truth.sel({POLE: pole}).values.ravel()
-        assert np.corrcoef(x, y)[0, 1] >= 0.8, pole
+    coverage = []
+    for sim, post in quarterly_recovery:
+        assert post["alignment"].sizes[PERIOD] == 4 * len(YEARS)
+        truth = yearly_mean(sim.truth["alignment"])
+        draws = yearly_mean(post["alignment"])
+        q = draws.quantile([0.05, 0.95], dim=(CHAIN, DRAW))
+        hit = (truth >= q.isel(quantile=0)) & (truth <= q.isel(quantile=1))
+        coverage.append(float(hit.mean()))
+        mean = draws.mean((CHAIN, DRAW))
+        for pole in POLES:
+            x = mean.sel({POLE: pole}).values.ravel()
+            y = truth.sel({POLE: pole}).values.ravel()
+            assert np.corrcoef(x, y)[0, 1] >= 0.8, pole
+    # the CHN pole, seen only through its yearly reference, is the weak one (its reference's
+    # AR(1) deviation can carry part of a trend): 0.25 to 1 per state and simulation
+    assert np.mean(coverage) >= 0.8, coverage
