@@ -4,8 +4,9 @@ The Stan program (``benchmarks/stan/alignment.stan``) is the default model of
 ``forecast/model/graph.py`` with the same priors and likelihoods. Both samplers see identical
 data: the Stan data are the arrays of :func:`forecast.model.graph.observation_arrays` built
 from the bundled panel by :func:`forecast.model.design.build_model_data` (indices shifted to
-1-based). Both run 4 chains x 1000 draws after 1000 warm-up steps at target acceptance /
-adapt delta 0.95 (the spec's ``[sampler]`` table), each on all cores.
+1-based). Both run 4 chains x 1000 draws after the spec's warm-up steps (500) at target
+acceptance / adapt delta 0.95 (the spec's ``[sampler]`` table), each on all cores; nutpie
+with the spec's mass-matrix adaptation (draw variances, as Stan's).
 
 Before speed, the script checks that the two posteriors agree: for every shared scalar
 (drifts, loadings, intercept scales, volatilities, latent alignment at the last period, and
@@ -26,7 +27,7 @@ processes, which is unsafe once nutpie's threads exist in the process.
 
 Usage::
 
-    python benchmarks/bench_peers.py [--draws 1000] [--tune 1000] [--chains 4] [--seed 1]
+    python benchmarks/bench_peers.py [--draws 1000] [--tune 500] [--chains 4] [--seed 1]
 
 The machine's other load changes the numbers. No asserts.
 """
@@ -49,7 +50,7 @@ from forecast.data.panel import DEFAULT_PANEL, read_panel
 from forecast.dims import INDICATOR, PERIOD, POLE, STATE
 from forecast.model.design import ModelData, build_model_data
 from forecast.model.diagnostics import diagnose
-from forecast.model.fit import CompiledModels, FitSettings, fit_alignment_model
+from forecast.model.fit import FitSettings, fit_alignment_model
 from forecast.model.graph import (
     BINOMIAL_INDICATOR,
     FREE_LOADING,
@@ -58,6 +59,7 @@ from forecast.model.graph import (
     model_coords,
     observation_arrays,
 )
+from forecast.model.random_walk import complement_basis
 from forecast.model.spec import DEFAULT_MODEL, AlignmentSpec, load_model_spec
 from forecast.model.trees import group
 
@@ -70,6 +72,7 @@ STAN_DIMS = {
     "volatility_log_mu": (POLE,),
     "volatility_log_tau": (POLE,),
     "drift": (STATE, POLE),
+    "drift_realised": (STATE, POLE),
     "volatility": (STATE, POLE),
     "initial": (POLE, STATE),
     "innovation_corr": (POLE, POLE_ROW),
@@ -119,7 +122,11 @@ def stan_data(data: ModelData, spec: AlignmentSpec, *, lkj_as_pymc: bool) -> dic
         "I": len(data.indicators),
         "F": int(free.size),
         "free": (free + 1).tolist(),
+        "pole_of_indicator": (data.pole_index + 1).tolist(),
         "sign": data.sign.tolist(),
+        "shear": [float(data.kind[i] == "binomial") for i in free],
+        "basis": complement_basis(data.n_steps - 1).tolist(),
+        "centring_weight": arrays["centring_weight"].tolist(),
         "G": int(data.family_indicators("gaussian").size),
         "B": int(data.family_indicators("binomial").size),
         "lkj_as_pymc": int(lkj_as_pymc),
@@ -180,7 +187,7 @@ def stan_data(data: ModelData, spec: AlignmentSpec, *, lkj_as_pymc: bool) -> dic
 FREE_NAMES = (
     "drift_mu",
     "drift_tau",
-    "drift_z",
+    "drift_realised",
     "volatility_log_mu",
     "volatility_log_tau",
     "volatility_z",
@@ -189,8 +196,8 @@ FREE_NAMES = (
     "innovation_chol",
     "intercept_mu",
     "intercept_tau",
-    "intercept_state",
-    "log_loading",
+    "intercept_state_z",
+    "log_loading_shifted",
     "noise",
     "persistence",
     "concentration",
@@ -384,7 +391,7 @@ def table(rows: list[Row]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--draws", type=int, default=1000)
-    parser.add_argument("--tune", type=int, default=1000)
+    parser.add_argument("--tune", type=int, help="warm-up steps (default: the spec's)")
     parser.add_argument("--chains", type=int, default=4)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
@@ -411,6 +418,8 @@ def main() -> None:
 
     codebook = load_codebook()
     spec = load_model_spec(DEFAULT_MODEL, codebook)
+    if args.tune is None:
+        args.tune = spec.sampler.tune
     data = build_model_data(read_panel(DEFAULT_PANEL, codebook), spec, codebook)
     print(
         f"default model on the bundled panel: {len(data.states)} states, "
@@ -434,11 +443,11 @@ def main() -> None:
         chains=args.chains,
         seed=args.seed,
         target_accept=spec.sampler.target_accept,
+        adaptation=spec.sampler.adaptation,
         sampler="nutpie",
     )
-    result = fit_alignment_model(
-        data, spec, settings, compiled=CompiledModels(), log_likelihood=False
-    )
+    # compiled for this data set alone, as `forecast fit` does
+    result = fit_alignment_model(data, spec, settings, log_likelihood=False)
     print(f"  nutpie: {time.perf_counter() - start:.1f} s in all", flush=True)
 
     agreement(group(result.posterior, "posterior"), group(stan_tree, "posterior"))

@@ -2,32 +2,65 @@
 // peer benchmark (benchmarks/bench_peers.py). Same parameters, priors, likelihoods and data:
 // the data come from forecast.model.graph.observation_arrays (indices shifted to 1-based).
 //
-// Dynamics (non-centred), state s, pole k, step t:
+// Dynamics, state s, pole k, step t:
 //   theta[s, k, 1] = initial[k][s]                 (sums to zero across states)
 //   theta[s, k, t] = theta[s, k, t-1] + drift[s, k] + volatility[s, k] * (L z[s, t-1])[k]
-// Measurement: eta = intercept[i, s] + sign[i] * loading[i] * (weighted mean of theta).
+// sampled as graph.py samples it (forecast/model/random_walk.py): the realised drift D[s]
+// (mean increment, centred: multi_normal(drift_mu, diag(drift_tau^2) + Sigma_s / (T - 1))),
+// the deviations from it as coefficients in the data's orthonormal basis, and the drift drawn
+// given D in generated quantities.
+// Measurement: eta = intercept[i, s] + sign[i] * loading[i] * (weighted mean of theta), with
+// intercept = level - sign * loading * (the latent's mean over the series' cells); the state
+// levels are non-centred and the UN votes' log loadings are sampled shifted by their pole's
+// log volatility (graph.py).
 // Gaussian kinds: Normal on the standardised link scale with AR(1) deviations written as exact
 // one-step conditionals; binomial: beta-binomial with logit link; binary: Bernoulli-logit.
 functions {
   // theta flattened as ((s - 1) * K + k - 1) * T + t: the row-major order of graph.py's
   // alignment.reshape((S * K * T,)), so the data's theta indices need no translation
-  vector alignment_flat(matrix drift, matrix volatility, array[] vector initial,
-                        array[] matrix z, matrix chol) {
-    int S = rows(drift);
-    int K = cols(drift);
-    int T = rows(z[1]) + 1;
+  vector alignment_flat(matrix realised, matrix volatility, array[] vector initial,
+                        array[] matrix coef, matrix basis, matrix chol) {
+    int S = rows(realised);
+    int K = cols(realised);
+    int T = rows(basis) + 1;
     vector[S * K * T] theta;
     for (s in 1:S) {
-      // row t is (L z[s, t, :])', graph.py's z @ L^T
-      matrix[T - 1, K] innovation = z[s] * chol';
+      // deviations from the mean increment, correlated across poles: (basis coef) L^T
+      matrix[T - 1, K] innovation = (basis * coef[s]) * chol';
       for (k in 1:K) {
         int base = ((s - 1) * K + k - 1) * T;
         theta[base + 1] = initial[k][s];
         theta[(base + 2):(base + T)] = initial[k][s]
-            + cumulative_sum(drift[s, k] + volatility[s, k] * innovation[:, k]);
+            + cumulative_sum(realised[s, k] + volatility[s, k] * innovation[:, k]);
       }
     }
     return theta;
+  }
+
+  // intercept = level - sign * loading * (the latent's mean over each series' cells)
+  matrix intercept_matrix(vector intercept_mu, vector intercept_tau, matrix level_z,
+                          vector log_free, array[] int free, vector sign,
+                          matrix centring_weight, vector theta) {
+    int I = rows(intercept_mu);
+    int S = cols(level_z);
+    matrix[I, S] level = rep_matrix(intercept_mu, S);
+    level[free] = rep_matrix(intercept_mu[free], S) + diag_pre_multiply(intercept_tau, level_z);
+    vector[I] loading = rep_vector(1, I);
+    loading[free] = exp(log_free);
+    vector[I * S] series_mean = centring_weight * theta;  // row-major (i, s)
+    matrix[I, S] intercept;
+    for (i in 1:I) {
+      for (s in 1:S) {
+        intercept[i, s] = level[i, s] - sign[i] * loading[i] * series_mean[(i - 1) * S + s];
+      }
+    }
+    return intercept;
+  }
+
+  // covariance of the realised drift of one state (forecast/model/random_walk.py)
+  matrix realised_cov(vector drift_tau, row_vector volatility, matrix corr, int n) {
+    return diag_matrix(square(drift_tau))
+        + quad_form_diag(corr, volatility') / n;
   }
 
   // level + sign * loading * (weighted mean of theta over the steps an observation covers)
@@ -48,9 +81,14 @@ data {
   int<lower=1> I;  // indicators
   int<lower=0> F;  // non-reference indicators (free loading, state-level intercepts)
   array[F] int<lower=1, upper=I> free;
+  array[I] int<lower=1> pole_of_indicator;
   vector[I] sign;  // the codebook sign
   int<lower=0> G;  // Gaussian indicators
   int<lower=0> B;  // binomial indicators
+  vector<lower=0, upper=1>[F] shear;  // 1 for binomial indicators (graph.py's shear)
+  matrix[T - 1, T - 2] basis;  // forecast.model.random_walk.complement_basis(T - 1)
+  // row (i - 1) * S + s: weights of the latent's mean over series (i, s)'s cells
+  matrix[I * S, S * K * T] centring_weight;
 
   // priors (models/alignment.toml [priors])
   real<lower=0> initial_sd;
@@ -106,6 +144,7 @@ data {
   array[N_c] int<lower=0, upper=1> c_y;
 }
 transformed data {
+  array[F] int pole_of_free;
   // position of intercept[i, s] in to_vector(intercept) (column-major)
   array[N_g] int g_cell;
   array[N_b] int b_cell;
@@ -113,22 +152,23 @@ transformed data {
   for (n in 1:N_g) g_cell[n] = (g_state[n] - 1) * I + g_ind[n];
   for (n in 1:N_b) b_cell[n] = (b_state[n] - 1) * I + b_ind[n];
   for (n in 1:N_c) c_cell[n] = (c_state[n] - 1) * I + c_ind[n];
+  for (f in 1:F) pole_of_free[f] = pole_of_indicator[free[f]];
 }
 parameters {
   vector[K] drift_mu;
   vector<lower=0>[K] drift_tau;
-  matrix[S, K] drift_z;
+  matrix[S, K] drift_realised;
   vector[K] volatility_log_mu;
   vector<lower=0>[K] volatility_log_tau;
   matrix[S, K] volatility_z;
   // PyMC: ZeroSumNormal(sigma=initial_sd, dims=(pole, state), n_zerosum_axes=1)
   array[K] sum_to_zero_vector[S] initial;
-  array[S] matrix[T - 1, K] innovation_z;
+  array[S] matrix[T - 2, K] innovation_z;
   cholesky_factor_corr[K] innovation_chol;
   vector[I] intercept_mu;
   vector<lower=0>[F] intercept_tau;
-  matrix[F, S] intercept_state;
-  vector[F] log_loading;
+  matrix[F, S] intercept_state_z;
+  vector[F] log_loading_shifted;
   vector<lower=0>[G] noise;
   vector<lower=0, upper=1>[G] persistence;
   vector<lower=0>[B] concentration;
@@ -137,7 +177,6 @@ model {
   // -- dynamics, partially pooled across states per pole
   drift_mu ~ normal(0, drift_mean_sd);
   drift_tau ~ normal(0, drift_pool_sd);  // HalfNormal: the lower bound truncates at zero
-  to_vector(drift_z) ~ std_normal();
   volatility_log_mu ~ normal(volatility_log_mean, volatility_log_sd);
   volatility_log_tau ~ gamma(2, 2 / volatility_pool_sd);
   to_vector(volatility_z) ~ std_normal();
@@ -157,22 +196,28 @@ model {
   } else {
     innovation_chol ~ lkj_corr_cholesky(lkj_eta);
   }
-  matrix[S, K] drift = rep_matrix(drift_mu', S) + rep_matrix(drift_tau', S) .* drift_z;
   matrix[S, K] volatility = exp(rep_matrix(volatility_log_mu', S)
                                 + rep_matrix(volatility_log_tau', S) .* volatility_z);
-  vector[S * K * T] theta = alignment_flat(drift, volatility, initial, innovation_z,
-                                           innovation_chol);
+  matrix[K, K] corr = multiply_lower_tri_self_transpose(innovation_chol);
+  for (s in 1:S) {
+    drift_realised[s] ~ multi_normal(drift_mu', realised_cov(drift_tau, volatility[s], corr,
+                                                              T - 1));
+  }
+  vector[S * K * T] theta = alignment_flat(drift_realised, volatility, initial, innovation_z,
+                                           basis, innovation_chol);
 
   // -- measurement: reference indicators have one common intercept and loading 1; the
   // others have centred state levels around their intercept and a log-normal loading
   intercept_mu ~ normal(0, intercept_sd);
   intercept_tau ~ gamma(4, 4 / intercept_pool_sd);
-  for (f in 1:F) intercept_state[f] ~ normal(intercept_mu[free[f]], intercept_tau[f]);
-  log_loading ~ normal(0, loading_log_sd);
-  matrix[I, S] intercept = rep_matrix(intercept_mu, S);
-  intercept[free] = intercept_state;
+  to_vector(intercept_state_z) ~ std_normal();
+  vector[F] shift = (volatility_log_mu[pole_of_free] - volatility_log_mean) .* shear;
+  log_loading_shifted ~ normal(shift, loading_log_sd);
+  matrix[I, S] intercept = intercept_matrix(intercept_mu, intercept_tau, intercept_state_z,
+                                            log_loading_shifted - shift, free, sign,
+                                            centring_weight, theta);
   vector[I] loading = rep_vector(1, I);
-  loading[free] = exp(log_loading);
+  loading[free] = exp(log_loading_shifted - shift);
   vector[I * S] intercept_flat = to_vector(intercept);
   vector[I] loading_signed = loading .* sign;
 
@@ -202,15 +247,28 @@ model {
   }
 }
 generated quantities {
-  // graph.py's deterministics, computed once per draw
-  matrix[S, K] drift = rep_matrix(drift_mu', S) + rep_matrix(drift_tau', S) .* drift_z;
+  // graph.py's deterministics, computed once per draw, and the drift given the realised drift
   matrix[S, K] volatility = exp(rep_matrix(volatility_log_mu', S)
                                 + rep_matrix(volatility_log_tau', S) .* volatility_z);
-  vector[S * K * T] alignment = alignment_flat(drift, volatility, initial, innovation_z,
-                                               innovation_chol);
+  vector[S * K * T] alignment = alignment_flat(drift_realised, volatility, initial,
+                                               innovation_z, basis, innovation_chol);
   matrix[K, K] innovation_corr = multiply_lower_tri_self_transpose(innovation_chol);
-  matrix[I, S] intercept = rep_matrix(intercept_mu, S);
-  intercept[free] = intercept_state;
+  vector[F] shift = (volatility_log_mu[pole_of_free] - volatility_log_mean) .* shear;
+  matrix[I, S] intercept = intercept_matrix(intercept_mu, intercept_tau, intercept_state_z,
+                                            log_loading_shifted - shift, free, sign,
+                                            centring_weight, alignment);
   vector[I] loading = rep_vector(1, I);
-  loading[free] = exp(log_loading);
+  loading[free] = exp(log_loading_shifted - shift);
+  matrix[S, K] drift;
+  {
+    matrix[K, K] t_mat = diag_matrix(square(drift_tau));
+    for (s in 1:S) {
+      matrix[K, K] v = realised_cov(drift_tau, volatility[s], innovation_corr, T - 1);
+      matrix[K, K] gain = mdivide_left_spd(v, t_mat);  // V^-1 T
+      vector[K] cond_mean = drift_mu + gain' * (drift_realised[s]' - drift_mu);
+      matrix[K, K] cond_cov = t_mat - t_mat * gain;
+      cond_cov = 0.5 * (cond_cov + cond_cov') + diag_matrix(rep_vector(1e-14, K));
+      drift[s] = multi_normal_rng(cond_mean, cond_cov)';
+    }
+  }
 }
