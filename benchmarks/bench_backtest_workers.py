@@ -55,6 +55,7 @@ def main() -> None:
         tune=args.tune,
         chains=args.chains,
         seed=1,
+        adaptation=spec.sampler.adaptation,
     )
     plan = make_plan(read_panel(DEFAULT_PANEL, codebook), spec, codebook, settings)
     print(f"{len(settings.origins)} origins, horizons {args.horizon}, {settings.label}")

@@ -1,8 +1,8 @@
 """Benchmark: the default fit of the bundled panel with nutpie, PyMC's Python NUTS and Pathfinder.
 
 Three measurements of the default model (``models/alignment.toml``) on the bundled panel, all
-with the spec's sampler settings (4 chains x 1000 draws, 1000 tuning steps, target acceptance
-0.95) unless overridden:
+with the spec's sampler settings (4 chains x 1000 draws, 500 tuning steps, target acceptance
+0.95, nutpie's ``draw_diag`` mass-matrix adaptation) unless overridden:
 
 1. **The default pipeline, nutpie** — ``forecast fit --seed S`` then ``forecast predict`` in
    fresh child processes (the user's path: import, compile, sample, pointwise
@@ -24,7 +24,7 @@ kept draws (tuning excluded) for both samplers.
 
 Usage::
 
-    python benchmarks/bench_fit.py [--draws 1000] [--tune 1000] [--chains 4] [--seed 1]
+    python benchmarks/bench_fit.py [--draws 1000] [--tune N] [--chains 4] [--seed 1]
         [--pymc-draws N] [--pymc-tune N] [--skip-pymc] [--skip-pathfinder]
 
 The machine's other load changes the numbers (the load average is printed before and after);
@@ -210,7 +210,7 @@ def print_samplers(rows: list[Row]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--draws", type=int, default=1000)
-    parser.add_argument("--tune", type=int, default=1000)
+    parser.add_argument("--tune", type=int, help="tuning steps (default: the spec's)")
     parser.add_argument("--chains", type=int, default=4)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--pymc-draws", type=int, help="draws of PyMC's NUTS (default --draws)")
@@ -222,6 +222,8 @@ def main() -> None:
     codebook = load_codebook()
     spec = load_model_spec(DEFAULT_MODEL, codebook)
     data = build_model_data(read_panel(DEFAULT_PANEL, codebook), spec, codebook)
+    if args.tune is None:
+        args.tune = spec.sampler.tune
     print(
         f"default model on the bundled panel: {len(data.states)} states, "
         f"{len(data.indicators)} indicators, {data.n_steps} steps, "
