@@ -402,6 +402,8 @@ def methods_section(inputs: ReportInputs) -> Section:
                     "δ[s,k] ~ N(μδ[k], τδ[k]),   log σ[s,k] ~ N(μσ[k], τσ[k]),   L L' ~ LKJ(2)",
                     "Σ_s θ[s,k,first] = 0  (location);  λ[ref(k)] = 1  (scale);  λ > 0  (sign)",
                     "η[i,s,t] = α[i,s] + sign[i]·λ[i]·mean of θ[s,k(i),·] over period t",
+                    "α[i,s] = a[i,s] − sign[i]·λ[i]·θ̄[i,s],   a[i,s] ~ N(μa[i], τa[i]),"
+                    "  θ̄[i,s]: mean of θ over the series' observed periods",
                     "shares, positive, continuous:  y* = (link(y) − c[i]) / d[i] = η + u,"
                     "  u AR(1): ρ[i], sd ν[i]",
                     "UN votes:  agreements ~ BetaBinomial(n, logistic(η)·κ[i], logistic(−η)·κ[i])",
