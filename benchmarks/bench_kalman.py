@@ -51,7 +51,6 @@ from dataclasses import dataclass, replace
 import arviz as az
 import numpy as np
 import pymc as pm
-import pytensor
 import pytensor.tensor as pt
 import xarray as xr
 from scipy.stats import multivariate_normal, norm
@@ -538,5 +537,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    pytensor.config.compute_test_value = "off"
     main()

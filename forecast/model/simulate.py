@@ -66,7 +66,7 @@ def simulate(
     model = build_alignment_model(data, spec)
     conditioned = pm.do(model, {model[name]: value for name, value in fixed.items()})
     names = ["alignment", "drift_realised", "drift_mu", "drift_tau", "volatility", "loading"]
-    names += ["intercept"]
+    names.append("intercept")
     if spec.correlated_innovations:
         names += ["innovation_corr"]
     if len(data.obs["gaussian"]):
