@@ -14,7 +14,12 @@ with the spec's sampler settings (4 chains x 1000 draws, 500 tuning steps, targe
 2. **PyMC's Python NUTS** on the same PyMC model, data, seed and settings, in this process.
    PyMC compiles inside ``pm.sample``: its sampling time is the sampler's own
    ``sampling_time`` (tuning included) and its compile time is the rest of the call.
-3. **Pathfinder** (pymc-extras, one path per chain, as many draws as NUTS), in this process:
+3. **The cost of one gradient**: the log density and gradient of the same model compiled by
+   PyTensor as each sampler runs it, numba with data frozen in (nutpie's, ``compile_once``)
+   and C with data as shared variables (PyMC's ``pm.sample``), timed alone at the initial
+   point; against each sampler's wall time per gradient evaluation, the difference is the
+   sampler's own cost per leapfrog step.
+4. **Pathfinder** (pymc-extras, one path per chain, as many draws as NUTS), in this process:
    its wall time (compilation included, PyMC compiles inside) and, against the nutpie
    posterior, the error of its posterior means and standard deviations for the main
    quantities, in units of the NUTS posterior SD.
@@ -51,7 +56,8 @@ from forecast.data.panel import DEFAULT_PANEL, read_panel
 from forecast.dims import CHAIN, DRAW, INDICATOR, PERIOD
 from forecast.model.design import build_model_data
 from forecast.model.diagnostics import diagnose
-from forecast.model.fit import FitSettings, fit_alignment_model
+from forecast.model.fit import FitSettings, fit_alignment_model, ieee_numba
+from forecast.model.graph import build_alignment_model
 from forecast.model.spec import DEFAULT_MODEL, load_model_spec
 from forecast.model.trees import group
 from forecast.model.workflow import settings_from_spec
@@ -149,6 +155,58 @@ def pymc_nuts(settings: FitSettings, data, spec) -> Row:
         diagnostics.divergences,
         diagnostics.max_rhat,
     )
+
+
+def gradient_microseconds(model, mode: str, calls: int = 2000, repeats: int = 5) -> float:
+    """Median over ``repeats`` blocks of the microseconds per log density + gradient call."""
+    from pymc.blocking import DictToArrayBijection
+
+    with ieee_numba():
+        function = model.logp_dlogp_function(ravel_inputs=True, mode=mode)
+    function.set_extra_values({})
+    point = DictToArrayBijection.map(model.initial_point()).data
+    function(point)
+    blocks = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(calls):
+            function(point)
+        blocks.append((time.perf_counter() - start) / calls * 1e6)
+    return float(np.median(blocks))
+
+
+def print_step_costs(rows: list[Row], data, spec, args: argparse.Namespace) -> None:
+    """The compiled graph's cost alone against each sampler's wall time per gradient."""
+    from pymc.model.transform.optimization import freeze_dims_and_data
+
+    model = build_alignment_model(data, spec)
+    graph = {
+        "nutpie": gradient_microseconds(freeze_dims_and_data(model), "NUMBA"),
+        "pymc": gradient_microseconds(model, "FAST_RUN"),
+    }
+    parallel = min(args.chains, os.cpu_count() or 1)
+    print(
+        "\nCost per leapfrog step, µs (all in = sampling time x chains in parallel / gradient "
+        "evaluations, tuning counted at the sampling rate):"
+    )
+    print(f"{'sampler':<8} {'graph alone':>12} {'all in':>8} {'sampler own':>12}")
+    tune = {"nutpie": args.tune, "pymc": args.tune if args.pymc_tune is None else args.pymc_tune}
+    all_in = {}
+    for r in rows:
+        per_draw = r.gradients / (args.chains * r.draws)
+        total = per_draw * args.chains * (r.draws + tune[r.sampler])
+        all_in[r.sampler] = r.sampling_seconds * parallel / total * 1e6
+        own = all_in[r.sampler] - graph[r.sampler]
+        print(f"{r.sampler:<8} {graph[r.sampler]:>12.0f} {all_in[r.sampler]:>8.0f} {own:>12.0f}")
+    if len(rows) == 2:
+        ratio = rows[0].ess_per_1000_gradients / rows[1].ess_per_1000_gradients
+        pymc_all_in = all_in["pymc"]
+        print(
+            f"graph alone, C / numba: {graph['pymc'] / graph['nutpie']:.2f}x; all in, PyMC / "
+            f"nutpie: {pymc_all_in / all_in['nutpie']:.2f}x; at this ESS per gradient ratio "
+            f"({ratio:.2f}x) 3x ESS/s needs nutpie at <= {pymc_all_in * ratio / 3:.0f} µs "
+            "all in per step"
+        )
 
 
 def main_quantities(post: xr.Dataset, free: list[str]) -> dict[str, xr.DataArray]:
@@ -291,6 +349,7 @@ def main() -> None:
         rows.append(pymc_nuts(replace(settings, sampler="pymc"), data, spec))
     print("\nNUTS, same model and data:")
     print_samplers(rows)
+    print_step_costs(rows, data, spec, args)
 
     print(f"\nload average at the end: {os.getloadavg()[0]:.2f}")
 

@@ -49,6 +49,9 @@ def fit(
         f"{settings.draws} draws ({settings.tune} tuning), seed {settings.seed}"
     )
     outcome = fit_panel(data, model, settings, runs_dir=runs, progressbar=progress)
+    left_out = outcome.run.manifest["model"].get("left_out_without_variation", [])
+    if left_out:
+        typer.echo(f"left out, the same value in every observation: {', '.join(left_out)}")
     typer.echo(
         f"compile {outcome.compile_seconds:.1f} s, sampling {outcome.sampling_seconds:.1f} s"
     )

@@ -152,6 +152,8 @@ def run_origin(
         "approximate": int(settings.approximate),
         "seed": settings.fit_settings(origin).seed,
         "observations": sum(len(o) for o in data.obs.values()),
+        # indicators without variation at this origin are not fitted, so not scored
+        "left_out": " ".join(data.left_out),
         "divergences": diagnostics.divergences,
         "max_rhat": round(diagnostics.max_rhat, 4),
         "worst_rhat": diagnostics.worst_rhat,

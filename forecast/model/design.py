@@ -80,6 +80,8 @@ class ModelData:
     typical_trials: NDArray[np.int64]
     obs: dict[str, Observations]
     share_clip: float
+    #: indicators of the spec left out because every observation in the window is the same
+    left_out: tuple[str, ...] = ()
 
     @property
     def n_steps(self) -> int:
@@ -174,6 +176,15 @@ def build_model_data(
     ]
     used = used[np.array(keep, dtype=bool)]
     obs_periods = [p for p, k in zip(obs_periods, keep, strict=True) if k]
+    # A series with no variation makes the likelihood unbounded (its noise and loading can
+    # shrink to zero): before the 2015 vintages every Chinese arms share is 0, and the
+    # chains of such a fit froze. It carries no information on the latent either: leave it out.
+    left_out = without_variation(used, indicators, codebook, spec)
+    if left_out:
+        lost = used["indicator"].isin(left_out).to_numpy()
+        used = used[~lost]
+        obs_periods = [p for p, gone in zip(obs_periods, lost, strict=True) if not gone]
+        indicators = tuple(k for k in indicators if k not in left_out)
     steps = pd.period_range(first, last, freq=freq)
     step_pos = {p: i for i, p in enumerate(steps)}
 
@@ -258,4 +269,39 @@ def build_model_data(
         typical_trials=typical,
         obs=obs,
         share_clip=spec.share_clip,
+        left_out=left_out,
     )
+
+
+def without_variation(
+    used: pd.DataFrame, indicators: tuple[str, ...], codebook: Codebook, spec: AlignmentSpec
+) -> tuple[str, ...]:
+    """Return the indicators with two or more observations in ``used``, all equal to the model.
+
+    Shares are compared after clipping (0 and 0.001 are the same value to the model). A
+    pole's reference cannot be left out: it fixes the latent's scale.
+
+    Raises
+    ------
+    DataError
+        When a reference indicator has no variation.
+    """
+    out = []
+    for k in indicators:
+        natural = used.loc[used["indicator"] == k, "value"].to_numpy(dtype=float)
+        kind = codebook[k].kind
+        values = natural
+        if kind in GAUSSIAN_KINDS:
+            values = to_link(natural, kind, offset=codebook[k].offset, clip=spec.share_clip)
+        if values.size < 2 or np.ptp(values) > 1e-12 * max(1.0, float(np.abs(values).max())):
+            continue
+        if k in dict(spec.reference).values():
+            raise DataError(
+                "panel",
+                f"reference indicator {k} has the same value (on the model's scale) in all "
+                f"{values.size} observations, from {natural.min():g} to {natural.max():g}; "
+                "it cannot fix the scale of its pole's latent",
+                column="value",
+            )
+        out.append(k)
+    return tuple(out)

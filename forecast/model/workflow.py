@@ -81,6 +81,7 @@ def fit_panel(
         "model": {
             "states": list(data.states),
             "indicators": list(data.indicators),
+            "left_out_without_variation": list(data.left_out),
             "first_period": data.steps[0],
             "last_period": data.steps[-1],
             "observations": {k: len(v) for k, v in data.obs.items()},

@@ -141,11 +141,32 @@ def test_gaussian_kinds_are_standardised_on_their_link_scale(data) -> None:
     assert data.offset[data.indicators.index("china_finance")] == 1.0
 
 
-def test_constant_indicator_keeps_unit_scale(tmp_path: Path, codebook: Codebook) -> None:
+def test_reference_without_variation_is_a_data_error(tmp_path: Path, codebook: Codebook) -> None:
     rows = [(s, k, y, 0.3, None) for s in ("KAZ", "KGZ") for k in REFS for y in ("2000", "2001")]
-    data = build_model_data(small_panel(tmp_path, rows, codebook), small_spec(REFS), codebook)
-    assert data.scale.tolist() == [1.0, 1.0, 1.0]
-    np.testing.assert_allclose(data.obs["gaussian"].y, 0.0, atol=1e-12)
+    panel = small_panel(tmp_path, rows, codebook)
+    with pytest.raises(DataError, match="reference indicator trade_share_rus has the same value"):
+        build_model_data(panel, small_spec(REFS), codebook)
+
+
+def test_indicator_without_variation_is_left_out(tmp_path: Path, codebook: Codebook) -> None:
+    # every Chinese arms share 0 or below the clip (as before the 2015 vintages): the same
+    # value to the model; one UN-vote observation alone is not "without variation"
+    zero = [
+        (s, "arms_share_chn", y, v, None)
+        for s, v in (("KAZ", 0.0), ("KGZ", 0.001))
+        for y in ("2000", "2001")
+    ]
+    panel = small_panel(
+        tmp_path, [*ROWS, *zero, ("KGZ", "unga_agree_chn", "2001", 0.5, 50)], codebook
+    )
+    used = (*USED, "arms_share_chn", "unga_agree_chn")
+    data = build_model_data(panel, small_spec(used), codebook)
+    assert data.left_out == ("arms_share_chn",)
+    assert data.indicators == tuple(k for k in used if k != "arms_share_chn")
+    assert sum(len(data.obs[f]) for f in FAMILIES) == len(ROWS) + 1
+    # nothing is left out of the bundled panel's default fit
+    full = build_model_data(small_panel(tmp_path, ROWS, codebook), small_spec(USED), codebook)
+    assert full.left_out == ()
 
 
 def test_typical_trials_per_series_and_indicator(data) -> None:
@@ -169,7 +190,7 @@ def test_yearly_indicator_in_a_quarterly_model_covers_four_steps(
     tmp_path: Path, codebook: Codebook
 ) -> None:
     rows: list[Row] = [
-        *[("KAZ", k, y, 0.3, None) for k in REFS for y in ("2019", "2020")],
+        *[("KAZ", k, y, v, None) for k in REFS for y, v in (("2019", 0.3), ("2020", 0.4))],
         ("KAZ", "eu_exports", "2019Q3", 1200.0, None),
         ("KAZ", "eu_exports", "2020Q1", 900.0, None),
         ("KAZ", "eu_exports", "2020Q2", 1000.0, None),
@@ -234,6 +255,7 @@ def test_bundled_panel_design(codebook: Codebook) -> None:
     assert sum(len(data.obs[f]) for f in FAMILIES) == len(used)
     assert data.states == ("KAZ", "KGZ", "TJK", "TKM", "UZB")
     assert data.indicators == spec.indicators
+    assert data.left_out == ()
     assert (data.steps[0], data.steps[-1], data.n_steps) == ("1992", "2020", 29)
     assert len(data.obs["binary"]) == 0
     assert (len(data.obs["gaussian"]), len(data.obs["binomial"])) == (
