@@ -36,6 +36,24 @@ def test_public_at_on_the_bundled_panel_ends_the_year_before_the_origin():
     assert target_period(2012, 1) == "2013"
 
 
+@pytest.mark.parametrize(("origin", "left_out"), [(2014, ("arms_share_chn",)), (2015, ())])
+def test_an_origin_fits_without_the_indicators_it_sees_no_variation_in(origin, left_out):
+    # every Chinese arms share published before the 2015 vintages is 0: a constant series
+    # whose likelihood is unbounded, so the origin's fit leaves it out (and its cells go
+    # unscored, as the model does not forecast them)
+    from forecast.data.codebook import load_codebook
+    from forecast.data.panel import DEFAULT_PANEL, read_panel
+    from forecast.model.design import build_model_data
+    from forecast.model.spec import DEFAULT_MODEL, load_model_spec
+
+    codebook = load_codebook()
+    spec = load_model_spec(DEFAULT_MODEL, codebook)
+    cut = public_at(read_panel(DEFAULT_PANEL, codebook), origin_date(origin))
+    data = build_model_data(cut, spec, codebook)
+    assert data.left_out == left_out
+    assert data.indicators == tuple(k for k in spec.indicators if k not in left_out)
+
+
 def _scores(rng, n_cells=40):
     rows = []
     for cell in range(n_cells):
