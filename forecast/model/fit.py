@@ -7,6 +7,7 @@ same model on other data (backtest origins, tests) compile once.
 from __future__ import annotations
 
 import time
+import warnings
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
@@ -342,13 +343,19 @@ def _sample_other(model: pm.Model, settings: FitSettings, progressbar: bool) -> 
             # 2-d LKJCorr whose value is a vector; the draws take the dims back below
             unlabelled = clone_model(model)
             chol_dims = unlabelled.named_vars_to_dims.pop("innovation_chol", None)
-            tree = fit_pathfinder(
-                model=unlabelled,
-                num_paths=settings.chains,
-                num_draws=settings.draws * settings.chains,
-                random_seed=settings.seed,
-                progressbar=progressbar,
-            )
+            with warnings.catch_warnings():
+                # pymc-extras' own L-BFGS graph holds a batched AllocDiag that numba runs in
+                # object mode: slower, not wrong, and nothing a user of this command can change
+                warnings.filterwarnings(
+                    "ignore", message="Numba will use object mode", category=UserWarning
+                )
+                tree = fit_pathfinder(
+                    model=unlabelled,
+                    num_paths=settings.chains,
+                    num_draws=settings.draws * settings.chains,
+                    random_seed=settings.seed,
+                    progressbar=progressbar,
+                )
             if chol_dims is not None:
                 post = tree["posterior"].to_dataset()
                 chol = post["innovation_chol"]

@@ -203,6 +203,15 @@ def _ar_deviations(
     return dev
 
 
+def _inverse_logit(eta: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``1 / (1 + exp(-eta))``; exp overflows to inf for eta below about -709, giving 0 exactly.
+
+    An approximate posterior (Pathfinder, ADVI) can put such draws in the tails.
+    """
+    with np.errstate(over="ignore"):
+        return 1.0 / (1.0 + np.exp(-eta))
+
+
 def project_indicators(
     posterior: xr.DataTree, latent: xr.DataArray, *, random_seed: int
 ) -> xr.DataArray:
@@ -235,7 +244,7 @@ def project_indicators(
             offset = float(const["offset"].sel({INDICATOR: indicator}))
             values = from_link((eta + dev) * scale + centre, kind, offset=offset)
         elif kind == "binomial":
-            prob = 1.0 / (1.0 + np.exp(-eta))
+            prob = _inverse_logit(eta)
             if "concentration" in post:
                 kappa = post["concentration"].sel(binomial_indicator=indicator).values
                 kappa = kappa[:, :, None, None]
@@ -247,7 +256,7 @@ def project_indicators(
             n = np.broadcast_to(trials[None, None, :, None], eta.shape)
             values = rng.binomial(n, prob) / n
         else:  # binary
-            prob = 1.0 / (1.0 + np.exp(-eta))
+            prob = _inverse_logit(eta)
             values = (rng.random(eta.shape) < prob).astype(float)
         pieces.append(
             xr.DataArray(

@@ -210,3 +210,11 @@ def test_history_and_horizon_are_covered(bundled_forecast) -> None:
     assert np.isfinite(bundled_forecast[ALIGNMENT_VAR].values).all()
     # every indicator has a draw in every year (the default model is yearly)
     assert np.isfinite(bundled_forecast[INDICATOR_VAR].values).all()
+
+
+def test_inverse_logit_of_extreme_predictors_is_exact_and_silent() -> None:
+    # approximate posteriors reach eta below -709, where exp(-eta) overflows (the suite turns
+    # the overflow warning into an error)
+    from forecast.model.project import _inverse_logit
+
+    np.testing.assert_array_equal(_inverse_logit(np.array([-800.0, 0.0, 800.0])), [0.0, 0.5, 1.0])
