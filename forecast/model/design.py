@@ -276,10 +276,11 @@ def build_model_data(
 def without_variation(
     used: pd.DataFrame, indicators: tuple[str, ...], codebook: Codebook, spec: AlignmentSpec
 ) -> tuple[str, ...]:
-    """Return the indicators with two or more observations in ``used``, all equal to the model.
+    """Return the indicators whose two or more observations in ``used`` are all equal.
 
-    Shares are compared after clipping (0 and 0.001 are the same value to the model). A
-    pole's reference cannot be left out: it fixes the latent's scale.
+    Values are compared on the model's scale: shares after clipping (0 and 0.001 are the
+    same value to the model). A pole's reference cannot be left out: it fixes the latent's
+    scale.
 
     Raises
     ------

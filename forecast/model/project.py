@@ -28,7 +28,7 @@ from forecast.dims import (
     STATE,
 )
 from forecast.errors import ForecastError
-from forecast.model.transforms import GAUSSIAN_KINDS, from_link
+from forecast.model.transforms import GAUSSIAN_KINDS, from_link, inverse_logit
 from forecast.model.trees import group
 from forecast.periods import (
     PANDAS_FREQ,
@@ -203,15 +203,6 @@ def _ar_deviations(
     return dev
 
 
-def _inverse_logit(eta: NDArray[np.float64]) -> NDArray[np.float64]:
-    """``1 / (1 + exp(-eta))``; exp overflows to inf for eta below about -709, giving 0 exactly.
-
-    An approximate posterior (Pathfinder, ADVI) can put such draws in the tails.
-    """
-    with np.errstate(over="ignore"):
-        return 1.0 / (1.0 + np.exp(-eta))
-
-
 def project_indicators(
     posterior: xr.DataTree, latent: xr.DataArray, *, random_seed: int
 ) -> xr.DataArray:
@@ -244,7 +235,7 @@ def project_indicators(
             offset = float(const["offset"].sel({INDICATOR: indicator}))
             values = from_link((eta + dev) * scale + centre, kind, offset=offset)
         elif kind == "binomial":
-            prob = _inverse_logit(eta)
+            prob = inverse_logit(eta)
             if "concentration" in post:
                 kappa = post["concentration"].sel(binomial_indicator=indicator).values
                 kappa = kappa[:, :, None, None]
@@ -256,7 +247,7 @@ def project_indicators(
             n = np.broadcast_to(trials[None, None, :, None], eta.shape)
             values = rng.binomial(n, prob) / n
         else:  # binary
-            prob = _inverse_logit(eta)
+            prob = inverse_logit(eta)
             values = (rng.random(eta.shape) < prob).astype(float)
         pieces.append(
             xr.DataArray(

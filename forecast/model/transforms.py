@@ -38,6 +38,21 @@ def to_link(values: ArrayLike, kind: str, *, offset: float = 0.0, clip: float = 
     raise ValueError(f"kind {kind!r} has no Gaussian link scale")
 
 
+def inverse_logit(z: ArrayLike) -> NDArray:
+    """Return ``1 / (1 + exp(-z))``, exactly 0 where ``exp(-z)`` overflows (``z`` below about -709).
+
+    Draws of an approximate posterior (Pathfinder, ADVI) reach such tails; the overflow is
+    the right answer, not a warning.
+
+    Examples
+    --------
+    >>> inverse_logit([-800.0, 0.0, 800.0])
+    array([0. , 0.5, 1. ])
+    """
+    with np.errstate(over="ignore"):
+        return 1.0 / (1.0 + np.exp(-np.asarray(z, dtype=float)))
+
+
 def from_link(link: ArrayLike, kind: str, *, offset: float = 0.0) -> NDArray:
     """Inverse of :func:`to_link` (positive values are floored at zero after removing the offset).
 
@@ -48,7 +63,7 @@ def from_link(link: ArrayLike, kind: str, *, offset: float = 0.0) -> NDArray:
     """
     z = np.asarray(link, dtype=float)
     if kind == "share":
-        return 1.0 / (1.0 + np.exp(-z))
+        return inverse_logit(z)
     if kind == "positive":
         return np.maximum(np.exp(z) - offset, 0.0)
     if kind == "continuous":

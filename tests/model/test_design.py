@@ -164,7 +164,7 @@ def test_indicator_without_variation_is_left_out(tmp_path: Path, codebook: Codeb
     assert data.left_out == ("arms_share_chn",)
     assert data.indicators == tuple(k for k in used if k != "arms_share_chn")
     assert sum(len(data.obs[f]) for f in FAMILIES) == len(ROWS) + 1
-    # nothing is left out of the bundled panel's default fit
+    # nothing is left out when every series varies
     full = build_model_data(small_panel(tmp_path, ROWS, codebook), small_spec(USED), codebook)
     assert full.left_out == ()
 
