@@ -23,6 +23,7 @@ from forecast.model.design import FAMILIES, ModelData
 from forecast.model.graph import (
     add_drift,
     build_alignment_model,
+    model_coords,
     obs_dim,
     observation_arrays,
     observation_coords,
@@ -84,6 +85,41 @@ class FitResult:
     model: pm.Model
 
 
+def compilable_model(data: ModelData, spec: AlignmentSpec) -> pm.Model:
+    """Return the model as it is compiled: structural dims frozen, observations left as data."""
+    from pymc.model.transform.optimization import freeze_dims_and_data
+
+    return freeze_dims_and_data(
+        build_alignment_model(data, spec), dims=list(model_coords(data)), data=[]
+    )
+
+
+def compile_model(data: ModelData, spec: AlignmentSpec) -> tuple[pm.Model, Any, float]:
+    """Compile the model of ``data``'s structure: ``(pymc_model, nutpie_compiled, seconds)``.
+
+    Every fit compiles this one way. The structural dimensions (states, poles, steps,
+    indicators) are frozen, so PyTensor sees static shapes; the observation arrays stay
+    ``pymc.Data`` inputs, so the compiled model serves any data of the same structure through
+    ``with_data``. Freezing the data too (as constants) was faster to sample but made the
+    compiled code depend on the data: PyTensor narrows a constant index array to the smallest
+    unsigned type its values fit (``uint8`` for a small panel, ``uint16`` for a larger one),
+    while a data input is ``int32``, and one fused loop then had several signatures under one
+    numba cache key. Numba's on-disk cache index is not safe against two processes saving
+    different signatures of one key at once: the index can end up naming one signature's
+    code for the other, and every later process that compiles a graph around that loop fails
+    with a ``TypingError`` ("Known signatures: ... uint8"). Feeding every data array the same
+    way, with one dtype whatever the data (see :func:`forecast.model.graph.observation_arrays`),
+    leaves one signature per key.
+    """
+    import nutpie
+
+    model = compilable_model(data, spec)
+    start = time.perf_counter()
+    with ieee_numba():
+        compiled = nutpie.compile_pymc_model(model, freeze_model=False)
+    return model, compiled, time.perf_counter() - start
+
+
 @dataclass
 class CompiledModels:
     """Compiled models by structure, for reuse across fits in one process.
@@ -95,42 +131,19 @@ class CompiledModels:
 
     def get(self, data: ModelData, spec: AlignmentSpec) -> tuple[pm.Model, Any, float]:
         """Return ``(pymc_model, nutpie_compiled, compile_seconds)`` with ``data`` set."""
-        import nutpie
-
         key = structure_key(data, spec)
+        if key not in self.entries:
+            model, compiled, elapsed = compile_model(data, spec)
+            self.entries[key] = (model, compiled)
+            return model, compiled, elapsed
+        model, compiled = self.entries[key]
         arrays = observation_arrays(data)
-        if key in self.entries:
-            model, compiled = self.entries[key]
-            pm.set_data(arrays, model=model, coords=observation_coords(data))
-            # the compiled graph drops data it never reads (e.g. the averaging weights when
-            # every observation covers one step), and with_data refuses unknown names
-            known = {var.name for var in compiled.shared_var_keys}
-            usable = {name: value for name, value in arrays.items() if name in known}
-            return model, compiled.with_data(**usable), 0.0
-        model = build_alignment_model(data, spec)
-        start = time.perf_counter()
-        with ieee_numba():
-            compiled = nutpie.compile_pymc_model(model, freeze_model=False)
-        elapsed = time.perf_counter() - start
-        self.entries[key] = (model, compiled)
-        return model, compiled, elapsed
-
-
-def compile_once(data: ModelData, spec: AlignmentSpec) -> tuple[pm.Model, Any, float]:
-    """Return ``(pymc_model, nutpie_compiled, compile_seconds)`` for a single fit.
-
-    The compiled model has the data and dimensions frozen in as constants: it compiles
-    faster and evaluates the gradient about 15 % faster than a reusable one
-    (:class:`CompiledModels`), but serves only this data set.
-    """
-    import nutpie
-    from pymc.model.transform.optimization import freeze_dims_and_data
-
-    model = build_alignment_model(data, spec)
-    start = time.perf_counter()
-    with ieee_numba():
-        compiled = nutpie.compile_pymc_model(freeze_dims_and_data(model), freeze_model=False)
-    return model, compiled, time.perf_counter() - start
+        pm.set_data(arrays, model=model, coords=observation_coords(data))
+        # the compiled graph drops data it never reads (e.g. the averaging weights when
+        # every observation covers one step), and with_data refuses unknown names
+        known = {var.name for var in compiled.shared_var_keys}
+        usable = {name: value for name, value in arrays.items() if name in known}
+        return model, compiled.with_data(**usable), 0.0
 
 
 def observed_dataset(data: ModelData) -> xr.Dataset:
@@ -278,7 +291,7 @@ def fit_alignment_model(
         Method, sizes and seed.
     compiled
         A cache of compiled models to reuse (NUTS through nutpie only); without one, the
-        model is compiled for this data set alone (:func:`compile_once`).
+        model is compiled for this fit (:func:`compile_model`).
     progressbar
         Show the sampler's progress.
     log_likelihood
@@ -294,10 +307,8 @@ def fit_alignment_model(
     if settings.method == "nuts" and settings.sampler == "nutpie":
         import nutpie
 
-        if compiled is None:
-            model, compiled_model, compile_seconds = compile_once(data, spec)
-        else:
-            model, compiled_model, compile_seconds = compiled.get(data, spec)
+        cache = compiled if compiled is not None else CompiledModels()
+        model, compiled_model, compile_seconds = cache.get(data, spec)
         start = time.perf_counter()
         raw = nutpie.sample(
             compiled_model,

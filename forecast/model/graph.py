@@ -101,10 +101,19 @@ def _family_position(data: ModelData, family: str) -> NDArray[np.int64]:
     return local
 
 
+#: dtype of every integer array that enters the graph (PyMC's ``pymc.Data`` stores integers
+#: as int32 whatever they were; the graph's compiled code must not depend on the data)
+INDEX_DTYPE = np.int32
+#: dtype of every real array that enters the graph
+REAL_DTYPE = np.float64
+
+
 def observation_arrays(data: ModelData) -> dict[str, NDArray]:
     """Every data array the graph reads, by ``pymc.Data`` name.
 
-    Index arithmetic happens here, in NumPy, so that the graph only gathers.
+    Index arithmetic happens here, in NumPy, so that the graph only gathers. Integer arrays
+    are :data:`INDEX_DTYPE` and real ones :data:`REAL_DTYPE`, whatever the data: numba's
+    compiled code is specialised on input dtypes (see :func:`forecast.model.fit.compile_model`).
     """
     n_poles, n_steps = len(data.poles), data.n_steps
     arrays: dict[str, NDArray] = {}
@@ -114,21 +123,25 @@ def observation_arrays(data: ModelData) -> dict[str, NDArray]:
             continue
         pole = data.pole_index[obs.indicator]
         base = (obs.state * n_poles + pole) * n_steps
-        arrays[f"{family}_obs_theta_index"] = (base[:, None] + obs.cover).astype(np.int64)
-        arrays[f"{family}_obs_weight"] = obs.weight.astype(float)
-        arrays[f"{family}_obs_indicator"] = obs.indicator.astype(np.int64)
-        arrays[f"{family}_obs_state"] = obs.state.astype(np.int64)
-        arrays[f"{family}_obs_local"] = _family_position(data, family)[obs.indicator]
-        arrays[f"{family}_obs_y"] = obs.y.astype(float if family == "gaussian" else np.int64)
+        arrays[f"{family}_obs_theta_index"] = (base[:, None] + obs.cover).astype(INDEX_DTYPE)
+        arrays[f"{family}_obs_weight"] = obs.weight.astype(REAL_DTYPE)
+        arrays[f"{family}_obs_indicator"] = obs.indicator.astype(INDEX_DTYPE)
+        arrays[f"{family}_obs_state"] = obs.state.astype(INDEX_DTYPE)
+        arrays[f"{family}_obs_local"] = _family_position(data, family)[obs.indicator].astype(
+            INDEX_DTYPE
+        )
+        arrays[f"{family}_obs_y"] = obs.y.astype(
+            REAL_DTYPE if family == "gaussian" else INDEX_DTYPE
+        )
         if family == "binomial":
-            arrays[f"{family}_obs_trials"] = obs.trials.astype(np.int64)
+            arrays[f"{family}_obs_trials"] = obs.trials.astype(INDEX_DTYPE)
         if family == "gaussian":
             has_prev = obs.previous >= 0
-            arrays["gaussian_obs_has_previous"] = has_prev.astype(float)
+            arrays["gaussian_obs_has_previous"] = has_prev.astype(REAL_DTYPE)
             # rows are sorted by series: the previous observation is always the row above
             assert np.all(obs.previous[has_prev] == np.flatnonzero(has_prev) - 1)
-            arrays["gaussian_obs_gap"] = obs.gap.astype(float)
-    arrays["centring_weight"] = centring_weights(data)
+            arrays["gaussian_obs_gap"] = obs.gap.astype(REAL_DTYPE)
+    arrays["centring_weight"] = centring_weights(data).astype(REAL_DTYPE)
     return arrays
 
 
