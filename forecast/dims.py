@@ -52,8 +52,12 @@ INDICATOR_VAR: Final = "indicators"
 #: period frequencies: year, quarter, month
 FREQUENCIES: Final = ("Y", "Q", "M")
 
-#: columns of the tidy panel (DESIGN.md section 2), in file order
-PANEL_COLUMNS: Final = ("state", "indicator", "period", "value", "n", "source", "vintage")
+#: columns of the tidy panel (DESIGN.md section 2), in file order; ``se`` (the published
+#: standard error of ``value`` on its natural scale, empty where the source gives none) was
+#: added after DESIGN.md's seven, so a panel without it still reads
+PANEL_COLUMNS: Final = ("state", "indicator", "period", "value", "n", "source", "vintage", "se")
+#: columns a panel file may leave out (read as empty)
+OPTIONAL_PANEL_COLUMNS: Final = ("se",)
 
 #: columns of the tidy forecast summaries written by ``forecast predict``
 QUANTILE_LEVELS: Final = (0.05, 0.25, 0.5, 0.75, 0.95)

@@ -14,7 +14,7 @@ from forecast.data.build import build_panel
 from forecast.data.codebook import DEFAULT_CODEBOOK, load_codebook
 from forecast.data.coverage import panel_coverage
 from forecast.data.panel import DEFAULT_PANEL, read_panel, write_panel
-from forecast.data.sources import LOADERS
+from forecast.data.sources import LOADERS, OPTIONAL_FOLDERS
 
 data_app = typer.Typer(
     help="Build, validate and inspect the indicator panel.", no_args_is_help=True
@@ -32,6 +32,9 @@ def build(
     """Run every loader on RAW, validate, and write the panel atomically."""
     cb = load_codebook(codebook)
     panel = build_panel(raw, cb, LOADERS)
+    for folder, missing in OPTIONAL_FOLDERS.items():
+        if not (raw / folder).is_dir():
+            typer.echo(f"note: {raw} has no {folder}/ (an older release): not built: {missing}")
     written = write_panel(panel, out, cb)
     n_ind = written["indicator"].nunique()
     n_state = written["state"].nunique()

@@ -78,20 +78,22 @@ def _rows(path: Path, text: str) -> tuple[list[list[str]], list[int]]:
     check_columns(str(path), header)
     body: list[list[str]] = []
     numbers: list[int] = []
+    # optional columns the file leaves out are read as empty cells (they come last)
+    padding = [""] * (len(PANEL_COLUMNS) - len(header))
     for i, rec in enumerate(records[1:], start=2):
         if not rec:  # a blank line is not a record, but keeps its row number
             continue
-        if len(rec) != len(PANEL_COLUMNS):
+        if len(rec) != len(header):
             # name the first column left without a field, when there is one
-            short = PANEL_COLUMNS[len(rec)] if len(rec) < len(PANEL_COLUMNS) else None
+            short = header[len(rec)] if len(rec) < len(header) else None
             raise DataError(
                 path,
-                f"{len(rec)} fields where the header has {len(PANEL_COLUMNS)}: check the delimiter "
+                f"{len(rec)} fields where the header has {len(header)}: check the delimiter "
                 "(commas) and quoting",
                 row=i,
                 column=short,
             )
-        body.append(rec)
+        body.append(rec + padding)
         numbers.append(i)
     return body, numbers
 
@@ -138,6 +140,10 @@ def read_panel(path: str | Path, codebook: Codebook | None = None) -> pd.DataFra
     return validate_cells(str(path), frame, codebook, rows=numbers)
 
 
+#: columns written from numbers (the others are text)
+_NUMERIC = ("value", "n", "se")
+
+
 def _format_value(x: float) -> str:
     # shortest repr that round-trips: deterministic, so rebuilds are byte-identical
     text = repr(float(x))
@@ -166,16 +172,18 @@ def panel_cells(panel: pd.DataFrame) -> pd.DataFrame:
     >>> panel = pd.DataFrame({"state": ["KAZ"], "indicator": ["unga_agree_rus"], "period": [2019],
     ...     "value": [0.5], "n": [100.0], "source": ["UNGA"], "vintage": ["2020-06-30"]})
     >>> panel_cells(panel).iloc[0].tolist()
-    ['KAZ', 'unga_agree_rus', '2019', '0.5', '100', 'UNGA', '2020-06-30']
+    ['KAZ', 'unga_agree_rus', '2019', '0.5', '100', 'UNGA', '2020-06-30', '']
     """
     out = pd.DataFrame(
-        {c: [_text(v) for v in panel[c]] for c in PANEL_COLUMNS if c not in ("value", "n")},
+        {c: [_text(v) for v in panel[c]] for c in PANEL_COLUMNS if c not in _NUMERIC},
         dtype=str,
     )
     out["value"] = [_format_value(_number(v)) for v in panel["value"]]
     # not int(n): that would truncate a bad n = 2.5 to 2 and let it pass validation
-    n = [_number(v) for v in panel["n"]]
-    out["n"] = ["" if not np.isfinite(x) else _format_value(x) for x in n]
+    for column in ("n", "se"):
+        cells = panel[column] if column in panel else [np.nan] * len(panel)
+        numbers = [_number(v) for v in cells]
+        out[column] = ["" if not np.isfinite(x) else _format_value(x) for x in numbers]
     out = out.loc[:, list(PANEL_COLUMNS)]
     return out.sort_values(["state", "indicator", "period"], kind="stable").reset_index(drop=True)
 

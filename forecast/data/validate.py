@@ -17,7 +17,7 @@ import pandas as pd
 
 from forecast.data.codebook import Codebook
 from forecast.data.states import KNOWN_STATES
-from forecast.dims import PANEL_COLUMNS
+from forecast.dims import OPTIONAL_PANEL_COLUMNS, PANEL_COLUMNS
 from forecast.errors import DataError
 from forecast.periods import PANDAS_FREQ, period_end_date, period_frequency
 
@@ -62,7 +62,9 @@ def check_columns(path: str, header: Sequence[str]) -> None:
             f"with columns {','.join(PANEL_COLUMNS)}",
             row=1,
         )
-    missing = [c for c in PANEL_COLUMNS if c not in header]
+    # an optional column left out is read as empty; present, it must be in its place
+    expected = tuple(c for c in PANEL_COLUMNS if c in header or c not in OPTIONAL_PANEL_COLUMNS)
+    missing = [c for c in expected if c not in header]
     if missing:
         raise DataError(path, f"missing column ({_EXPECTED})", row=1, column=missing[0])
     extra = [(pos, c) for pos, c in enumerate(header, start=1) if c not in PANEL_COLUMNS]
@@ -74,11 +76,11 @@ def check_columns(path: str, header: Sequence[str]) -> None:
     if len(set(header)) != len(header):
         dup = next(c for c in header if list(header).count(c) > 1)
         raise DataError(path, "column appears twice", row=1, column=dup)
-    if tuple(header) != PANEL_COLUMNS:
-        pos = next(p for p, (h, c) in enumerate(zip(header, PANEL_COLUMNS, strict=True)) if h != c)
+    if tuple(header) != expected:
+        pos = next(p for p, (h, c) in enumerate(zip(header, expected, strict=True)) if h != c)
         raise DataError(
             path,
-            f"column out of order: position {pos + 1} should be {PANEL_COLUMNS[pos]} ({_EXPECTED})",
+            f"column out of order: position {pos + 1} should be {expected[pos]} ({_EXPECTED})",
             row=1,
             column=header[pos],
         )
@@ -250,6 +252,17 @@ def validate_cells(
             "whole number of successes: n is smaller than or inconsistent with the share it "
             "implies",
         )
+    # -- se: empty, or the non-negative standard error of a Gaussian-kind value
+    se_text = raw["se"] if "se" in raw else pd.Series("", index=raw.index, dtype=str)
+    given = (se_text != "").to_numpy()
+    se_num, se_not_number = _parse_floats(se_text)
+    if (i := _first(given & (binomial | binary))) is not None:
+        fail(i, "se", f"se given for {kinds.iloc[i]} indicator {inds.iloc[i]}: expected empty")
+    se_val = se_num.to_numpy()
+    with np.errstate(invalid="ignore"):
+        bad_se = given & (se_not_number | ~np.isfinite(se_val) | (se_val < 0))
+    if (i := _first(bad_se)) is not None:
+        fail(i, "se", f"se {se_text.iloc[i]!r}: expected a finite non-negative number or empty")
     # -- source: the one free-text column, so the one that can hold control characters
     sources = raw["source"]
     if (i := _first((sources.str.strip() == "").to_numpy())) is not None:
@@ -286,7 +299,8 @@ def validate_cells(
     typed = raw.copy()
     typed["value"] = values.to_numpy()
     typed["n"] = np.where(binomial, n_val, np.nan)
-    return typed
+    typed["se"] = np.where(given, se_val, np.nan)
+    return typed.loc[:, list(PANEL_COLUMNS)]
 
 
 def is_whole(x: float) -> bool:

@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from forecast.dims import PANEL_COLUMNS
+from forecast.dims import OPTIONAL_PANEL_COLUMNS, PANEL_COLUMNS
 
-HEADER: tuple[str, ...] = PANEL_COLUMNS
+#: the required columns: a panel may leave the optional ``se`` out
+HEADER: tuple[str, ...] = tuple(c for c in PANEL_COLUMNS if c not in OPTIONAL_PANEL_COLUMNS)
 
 #: a valid panel, in file order; the spreadsheet row of VALID_ROWS[i] is i + 2
 VALID_ROWS: tuple[tuple[str, ...], ...] = (

@@ -46,9 +46,10 @@ KGZ_PARTNERS = {"Total": WORLD, "Russia": "RUS", "China": "CHN", "The EU": "EU",
 #: Uzbekistan: ISO 3166-1 numeric partner code -> partner key (the file has no total row)
 UZB_PARTNERS = {643: "RUS", 156: "CHN", 840: "USA"}
 
-# the Kazakh workbooks also hold partial-year sheets ("январь-июнь"); only a January-December
-# label describes the calendar year
-_FULL_YEAR = r"(?i)январ\w*\s*[-–]\s*декабр"
+# the Kazakh workbooks also hold partial-year sheets ("январь-июнь"); a calendar year is
+# labelled January-December ("за январь-декабрь 2019 года", to 2021) or as the year itself
+# ("за 2022 год", "2023 год", from the 2021 annual sheets on)
+_FULL_YEAR = r"(?i)(?:январ\w*\s*[-–]\s*декабр|^\s*(?:за\s+)?\d{4}\s+год\s*$)"
 
 
 def turnover_shares(flows: pd.DataFrame) -> pd.DataFrame:
@@ -132,7 +133,8 @@ def _kaz_flows(raw_dir: str | Path) -> pd.DataFrame:
     if not full.any():
         raise DataError(
             path,
-            "no January-December rows: expected period_label like 'за январь-декабрь 2019 года'",
+            "no January-December rows: expected period_label like 'за январь-декабрь 2019 "
+            "года' or 'за 2022 год'",
             column="period_label",
         )
     raw = raw[full]

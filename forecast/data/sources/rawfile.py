@@ -11,7 +11,7 @@ import pandas as pd
 from forecast.errors import DataError
 
 #: columns every loader returns (``vintage`` is added by the panel builder from the codebook)
-LOADER_COLUMNS = ("state", "indicator", "period", "value", "n", "source")
+LOADER_COLUMNS = ("state", "indicator", "period", "value", "n", "source", "se")
 
 
 def read_raw_csv(
@@ -92,7 +92,7 @@ def tidy(frame: pd.DataFrame, source: str) -> pd.DataFrame:
     """Return loader output in :data:`LOADER_COLUMNS` order with types the builder expects.
 
     ``frame`` must carry ``state``, ``indicator``, ``period`` (int year, integral float year
-    or str) and ``value``; ``n`` defaults to missing.
+    or str) and ``value``; ``n`` and ``se`` (standard error of ``value``) default to missing.
 
     Raises
     ------
@@ -116,6 +116,9 @@ def tidy(frame: pd.DataFrame, source: str) -> pd.DataFrame:
             .astype(float)
             .to_numpy(),
             "source": source,
+            "se": (frame["se"] if "se" in frame else pd.Series(float("nan"), index=frame.index))
+            .astype(float)
+            .to_numpy(),
         }
     )
     return out.reset_index(drop=True)
