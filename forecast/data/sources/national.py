@@ -8,6 +8,9 @@ has a small reader returning the same long table of flows; :func:`turnover_share
 
 The EU share uses the office's own EU aggregate only (Kazakhstan's "Страны ЕС", Kyrgyzstan's
 "The EU"); Uzbekistan publishes none, and summing member states here would mix compositions.
+Kazakhstan's aggregate counts the United Kingdom through 2022 and not from 2023; the UK is taken
+out of it wherever the office lists it among the aggregate's members, so that the Kazakh series
+is the EU of 27 in every year (as IMF DOTS's) and has no break in 2023 (see :func:`_kaz_eu27`).
 """
 
 from __future__ import annotations
@@ -45,6 +48,10 @@ KAZ_PARTNERS = {"WORLD": WORLD, "RUS": "RUS", "CHN": "CHN", "EU27": "EU", "USA":
 KGZ_PARTNERS = {"Total": WORLD, "Russia": "RUS", "China": "CHN", "The EU": "EU", "USA": "USA"}
 #: Uzbekistan: ISO 3166-1 numeric partner code -> partner key (the file has no total row)
 UZB_PARTNERS = {643: "RUS", 156: "CHN", 840: "USA"}
+
+#: Kazakhstan: an aggregate heading ("Страны ЕС", "Страны вне ЕС", "Страны СНГ"); the members
+#: of an aggregate are listed under it, up to the next heading
+_KAZ_HEADING = r"^\s*Страны\b"
 
 # the Kazakh workbooks also hold partial-year sheets ("январь-июнь"); a calendar year is
 # labelled January-December ("за январь-декабрь 2019 года", to 2021) or as the year itself
@@ -117,6 +124,52 @@ def _refuse_duplicates(frame: pd.DataFrame, keys: list[str], path: Path) -> None
         )
 
 
+def _kaz_eu27(raw: pd.DataFrame, flows: list[str]) -> pd.DataFrame:
+    """Take the United Kingdom out of Kazakhstan's EU aggregate where the office counts it.
+
+    The office lists the members of "Страны ЕС" right under it, up to the next aggregate
+    heading ("Страны вне ЕС"): 28 members with the United Kingdom in the sheets for 2019-2022,
+    27 from 2023. Where the UK row (hint ``GBR``) is among them, its flows are subtracted from
+    the aggregate's, so the aggregate is the EU of 27 in every year.
+
+    Parameters
+    ----------
+    raw
+        The Kazakh file's rows (original index = file order), with columns ``source_file``,
+        ``year``, ``partner_ru``, ``partner_code_hint`` and the ``flows`` columns.
+    flows
+        Columns of amounts to correct.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``raw`` with the EU rows corrected (other rows unchanged).
+
+    Examples
+    --------
+    >>> sheet = pd.DataFrame({"source_file": "f1", "year": 2022,
+    ...     "partner_ru": ["Страны ЕС", "Германия", "Соединенное Королевство", "Страны вне ЕС",
+    ...                    "Швейцария"],
+    ...     "partner_code_hint": ["EU27", "DEU", "GBR", None, None],
+    ...     "exports": [10.0, 8.0, 2.0, 5.0, 5.0]})
+    >>> _kaz_eu27(sheet, ["exports"])["exports"].tolist()
+    [8.0, 8.0, 2.0, 5.0, 5.0]
+    """
+    out = raw.copy()
+    for _, sheet in raw.groupby(["source_file", "year"], sort=False):
+        sheet = sheet.sort_index()
+        hints = sheet["partner_code_hint"].tolist()
+        if "EU27" not in hints or "GBR" not in hints:
+            continue
+        eu, uk = hints.index("EU27"), hints.index("GBR")
+        heading = sheet["partner_ru"].astype(str).str.contains(_KAZ_HEADING, regex=True)
+        after = [i for i in range(eu + 1, len(sheet)) if heading.iloc[i]]
+        if eu < uk < (after[0] if after else len(sheet)):
+            uk_flows = sheet[flows].iloc[uk].fillna(0.0).to_numpy(dtype=float)
+            out.loc[sheet.index[eu], flows] = sheet[flows].iloc[eu].to_numpy(dtype=float) - uk_flows
+    return out
+
+
 def _kaz_flows(raw_dir: str | Path) -> pd.DataFrame:
     columns = ("source_file", "period_label", "year", "partner_ru", "partner_code_hint")
     flow_columns = {"exports_thousand_usd": "exports", "imports_thousand_usd": "imports"}
@@ -137,7 +190,7 @@ def _kaz_flows(raw_dir: str | Path) -> pd.DataFrame:
             "года' or 'за 2022 год'",
             column="period_label",
         )
-    raw = raw[full]
+    raw = _kaz_eu27(raw[full], list(flow_columns))
     # each workbook repeats the previous year: keep the newest workbook's (revised) figures,
     # the workbook whose latest year is highest
     newest = raw.groupby("source_file")["year"].transform("max")
