@@ -28,6 +28,12 @@ from forecast.errors import DataError
 from forecast.periods import PANDAS_FREQ, format_period, parse_period, period_frequency
 from tests.data.panel_fixtures import VALID_ROWS, csv_text
 
+#: the valid rows with the optional ``se`` column, given for a share and a continuous value
+#: (binomial and binary rows must leave it empty)
+FULL_ROWS: tuple[tuple[str, ...], ...] = tuple(
+    (*r, {"trade_share_chn": "0.02", "us_aid": "1.5"}.get(r[1], "")) for r in VALID_ROWS
+)
+
 CODEBOOK: Codebook = load_codebook()
 # no example database: the suite must not write into the working tree; example counts keep the
 # file to a few seconds (each example reads, validates and possibly writes a file)
@@ -103,15 +109,17 @@ def test_random_cells_under_a_valid_header_give_data_error_only(
 
 @SETTINGS
 @given(
-    row=st.integers(0, len(VALID_ROWS) - 1),
+    row=st.integers(0, len(FULL_ROWS) - 1),
     column=st.integers(0, len(PANEL_COLUMNS) - 1),
     cell=_CELL,
 )
+@example(row=0, column=PANEL_COLUMNS.index("se"), cell="0.5")  # se on a binomial row
+@example(row=2, column=PANEL_COLUMNS.index("se"), cell="-1")
 def test_one_broken_cell_is_located(scratch: Path, row: int, column: int, cell: str) -> None:
-    rows = [list(r) for r in VALID_ROWS]
+    rows = [list(r) for r in FULL_ROWS]
     rows[row][column] = cell
     path = scratch / "panel.csv"
-    path.write_text(csv_text(rows), encoding="utf-8", newline="")
+    path.write_text(csv_text(rows, PANEL_COLUMNS), encoding="utf-8", newline="")
     try:
         read_panel(path, CODEBOOK)
     except DataError as err:
@@ -127,6 +135,14 @@ def _period_end(period: pd.Period) -> dt.date:
     last_month = period.asfreq("M", how="end")
     day = calendar.monthrange(last_month.year, last_month.month)[1]
     return dt.date(last_month.year, last_month.month, day)
+
+
+@st.composite
+def _valid_se(draw: st.DrawFn, kind: str) -> float:
+    """Draw a standard error: empty (NaN) or, for a Gaussian kind, a finite non-negative one."""
+    if kind in ("binomial", "binary"):
+        return np.nan
+    return draw(st.one_of(st.just(np.nan), st.floats(0.0, 1e6)))
 
 
 @st.composite
@@ -184,6 +200,7 @@ def valid_panels(draw: st.DrawFn) -> pd.DataFrame:
                 "n": n,
                 "source": source,
                 "vintage": (end + dt.timedelta(days=lag)).isoformat(),
+                "se": draw(_valid_se(ind.kind)),
             }
         )
     return pd.DataFrame.from_records(records, columns=list(PANEL_COLUMNS))
@@ -193,7 +210,7 @@ def _normalised(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.sort_values(["state", "indicator", "period"]).reset_index(drop=True)
     for col in ("state", "indicator", "period", "source", "vintage"):
         out[col] = out[col].astype(str)
-    return out.astype({"value": float, "n": float})
+    return out.astype({"value": float, "n": float, "se": float})
 
 
 @settings(SETTINGS, max_examples=20)
@@ -223,7 +240,8 @@ def test_broken_panel_is_never_written(
     # loader output goes straight to write_panel: a bad cell must be a DataError, not a crash
     row, column = where[0] % len(panel), where[1]
     panel[column] = panel[column].astype(object)
-    panel.loc[row, column] = number if column in ("value", "n") else text
+    # loader output holds numbers in value, n and se (tidy casts them) and text elsewhere
+    panel.loc[row, column] = number if column in ("value", "n", "se") else text
     path = scratch / "never" / "panel.csv"
     try:
         write_panel(panel, path, CODEBOOK)

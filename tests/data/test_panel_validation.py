@@ -302,10 +302,12 @@ def test_read_panel_types(tmp_path: Path) -> None:
     panel = tmp_path / "panel.csv"
     panel.write_text(valid_text(), encoding="utf-8")
     typed = read_panel(panel)
-    assert list(typed.columns) == list(HEADER)
+    # a panel without the optional se column reads with every column, se empty
+    assert list(typed.columns) == [*HEADER, "se"]
     assert typed["value"].tolist() == [float(r[3]) for r in VALID_ROWS]
     assert typed["n"].iloc[:2].tolist() == [100.0, 120.0]
     assert typed["n"].iloc[2:].isna().all()
+    assert typed["se"].isna().all()
 
 
 def test_write_panel_refuses_fractional_n(tmp_path: Path) -> None:

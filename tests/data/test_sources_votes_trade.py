@@ -195,24 +195,66 @@ def _num(text: str) -> float:
     return float(text) if text.strip() else 0.0
 
 
+#: the Kazakh workbook each year is read from: of the (up to two) workbooks holding a year, the
+#: one whose latest year is highest (f1 holds 2021-2022, f2 2022-2023, f3 2019, f4 2019-2020,
+#: f5 2020-2021; raw README)
+KAZ_NEWEST = {
+    "2019": "f4.xls",
+    "2020": "f5.xls",
+    "2021": "f1.xls",
+    "2022": "f2.xls",
+    "2023": "f2.xls",
+}
+KAZ_UK = "Соединенное Королевство"
+
+
 def test_national_kaz_spot_values(nat: pd.DataFrame, raw_dir: Path) -> None:
     rows = _records(raw_dir / NAT / "kaz_stat_trade_by_country_2019_2023.csv")
-    # both workbook vintages agree on these rows to 1e-6 relative; take the last one
     turnover = {
         (r["year"], r["partner_ru"]): _num(r["exports_thousand_usd"])
         + _num(r["imports_thousand_usd"])
         for r in rows
+        if r["source_file"] == KAZ_NEWEST[r["year"]]
+        # only the January-December sheets ("за январь-декабрь 2019 года", "за 2022 год",
+        # "2023 год"); f1-f5 hold no part-year sheet, but a newer release might
+        and ("декабр" in r["period_label"] or r["period_label"].strip().endswith("год"))
     }
-    for year in ("2019", "2020"):
+    # every year 2019-2023 is read, including the sheets labelled "за 2022 год" / "2023 год"
+    assert set(nat.loc[nat["state"] == "KAZ", "period"]) == set(KAZ_NEWEST)
+    for year in KAZ_NEWEST:
         world = turnover[year, "Всего"]
-        for partner, key in [
-            ("Россия", "trade_share_rus_nat"),
-            ("Китай", "trade_share_chn_nat"),
-            ("Страны ЕС", "trade_share_eu_nat"),
-            ("Соединенные Штаты Америки", "trade_share_usa_nat"),
-        ]:
-            expected = turnover[year, partner] / world
-            assert _value(nat, "KAZ", key, year)["value"] == pytest.approx(expected, rel=1e-6)
+        # the office lists the UK under "Страны ЕС" through 2022 (its sum of 28 members equals
+        # the aggregate) and outside it in 2023: the loader takes it out through 2022, for the
+        # EU of 27 in every year
+        uk = turnover[year, KAZ_UK] if year <= "2022" else 0.0
+        expected = {
+            "trade_share_rus_nat": turnover[year, "Россия"],
+            "trade_share_chn_nat": turnover[year, "Китай"],
+            "trade_share_eu_nat": turnover[year, "Страны ЕС"] - uk,
+            "trade_share_usa_nat": turnover[year, "Соединенные Штаты Америки"],
+        }
+        for key, amount in expected.items():
+            got = _value(nat, "KAZ", key, year)["value"]
+            assert got == pytest.approx(amount / world, rel=1e-6), (year, key)
+
+
+def test_national_kaz_eu_is_eu27_every_year(nat: pd.DataFrame, raw_dir: Path) -> None:
+    # by hand from the raw file (thousand USD, exports + imports, newest workbook):
+    # 2022 "Страны ЕС" 41,875,385.2 of which the UK 1,846,655.7; total 135,527,430.8
+    assert _value(nat, "KAZ", "trade_share_eu_nat", "2022")["value"] == pytest.approx(
+        (41_875_385.2 - 1_846_655.7) / 135_527_430.8, rel=1e-8
+    )
+    # 2023: the office's aggregate already has 27 members (41,302,826.2 of 139,551,038.0)
+    assert _value(nat, "KAZ", "trade_share_eu_nat", "2023")["value"] == pytest.approx(
+        41_302_826.2 / 139_551_038.0, rel=1e-8
+    )
+    # with the UK out, the office's 2019-2020 shares meet IMF DOTS's EU of 27 within 0.006
+    # (with it in: 0.006 and 0.012 apart)
+    imf = dots.load_trade_shares(raw_dir)
+    for year in ("2019", "2020"):
+        mine = _value(nat, "KAZ", "trade_share_eu_nat", year)["value"]
+        theirs = _value(imf, "KAZ", "trade_share_eu", year)["value"]
+        assert abs(mine - theirs) < 0.006
 
 
 def test_national_kaz_newest_workbook_wins_and_partial_years_are_ignored(
@@ -221,19 +263,22 @@ def test_national_kaz_newest_workbook_wins_and_partial_years_are_ignored(
     root = _copy(raw_dir, tmp_path, NAT)
     path = root / NAT / "kaz_stat_trade_by_country_2019_2023.csv"
     rows = _records(path)
-    # spoil the older workbook's copy of 2019 (f3 holds only 2019, f4 holds 2019 and 2020)
+    # spoil every older workbook's copy of a year: the newest workbook's figures must win
     spoiled = [
-        {**r, "exports_thousand_usd": "1e9"} if r["source_file"] == "f3.xls" else r for r in rows
-    ]
-    half_year = [
-        {**r, "year": "2021", "period_label": "за январь-июнь 2021 года", "source_file": "f6.xls"}
+        {**r, "exports_thousand_usd": "1e9"} if r["source_file"] != KAZ_NEWEST[r["year"]] else r
         for r in rows
-        if r["source_file"] == "f5.xls"
+    ]
+    assert sum(s is not r for s, r in zip(spoiled, rows, strict=True)) > 700
+    # a part-year sheet of a later year, in a workbook that would otherwise be the newest
+    half_year = [
+        {**r, "year": "2024", "period_label": "за январь-июнь 2024 года", "source_file": "f6.xls"}
+        for r in rows
+        if r["source_file"] == "f2.xls" and r["year"] == "2023"
     ]
     _rewrite(path, spoiled + half_year)
     out = national.load_national_trade_shares(root)
     kaz = out[out["state"] == "KAZ"]
-    assert set(kaz["period"]) == {"2019", "2020"}
+    assert set(kaz["period"]) == set(KAZ_NEWEST)
     expected = nat[nat["state"] == "KAZ"].reset_index(drop=True)
     pd.testing.assert_frame_equal(kaz.reset_index(drop=True), expected)
 
@@ -306,12 +351,22 @@ def test_national_kgz_preliminary_year_of_a_newer_release_loads(raw_dir, tmp_pat
     root = _copy(raw_dir, tmp_path, NAT)
     path = root / NAT / "kgz_nsc_trade_by_country_1994_2023.csv"
     rows = _records(path)
-    later = [{**r, "year": "2021", "year_header": "2021 1"} for r in rows if r["year"] == "2020"]
-    _rewrite(path, rows + later)
+    # a newer release: 2024 as a footnoted (preliminary) year, here a copy of 2023
+    later = [{**r, "year": "2024", "year_header": "2024 1"} for r in rows if r["year"] == "2023"]
+    # and a preliminary copy of a year that is final in the file, with other figures
+    stale = [
+        {**r, "year_header": "2022 1", "value_thousand_usd": "1"}
+        for r in rows
+        if r["year"] == "2022" and r["value_thousand_usd"]
+    ]
+    _rewrite(path, rows + later + stale)
     shares = national.load_national_trade_shares(root)
     kgz = shares[shares["state"] == "KGZ"].set_index(["indicator", "period"])["value"]
+    before = national.load_national_trade_shares(raw_dir)
+    was = before[before["state"] == "KGZ"].set_index(["indicator", "period"])["value"]
     for key in national.INDICATORS.values():
-        assert kgz[key, "2021"] == pytest.approx(kgz[key, "2020"])
+        assert kgz[key, "2024"] == pytest.approx(kgz[key, "2023"])
+        assert kgz[key, "2022"] == was[key, "2022"]  # the final figures win
 
 
 @pytest.mark.parametrize(
@@ -370,6 +425,16 @@ def test_eu_exports_spot_values(eu, raw_dir, partner, state, months, period) -> 
     assert _value(eu, state, "eu_exports", period)["value"] == pytest.approx(total / 1e6)
 
 
+#: the one (partner, year) where the annual file and the monthly file's sum disagree by more
+#: than rounding: EU27 exports to Uzbekistan in 2023 are EUR 4,354,770,465 in the annual file and
+#: EUR 4,352,963,019 summed over the twelve monthly EU27 rows (EUR 1,807,446 or 0.04 % less).
+#: The monthly rows are self-consistent (in every month the EU27 row equals the sum of the 27
+#: member rows to the euro), and every other partner-year 2019-2023 agrees within EUR 6, Russia
+#: included; the two files came from separate Comext downloads in November 2024, so a revision
+#: of 2023 data between them is the likely cause (the extract cannot say which member or month)
+ANNUAL_REVISED = {("UZB", "2023"): 1_807_446}
+
+
 def test_eu_exports_add_up_to_the_annual_file(eu: pd.DataFrame, raw_dir: Path) -> None:
     annual = {
         (r["PARTNER"], r["year"]): int(r["VALUE_IN_EUR"])
@@ -380,16 +445,34 @@ def test_eu_exports_add_up_to_the_annual_file(eu: pd.DataFrame, raw_dir: Path) -
     }
     names = {v: k for k, v in eurostat.PARTNERS.items()}
     years = eu.assign(year=eu["period"].str[:4]).groupby(["state", "year"])["value"]
-    checked = 0
+    checked = []
     for (state, year), values in years:
         if len(values) == 4 and (names[state], year) in annual:
+            gap = annual[names[state], year] - round(values.sum() * 1e6)
             # monthly figures are rounded to the euro, so a year can differ by a few euros
-            assert values.sum() == pytest.approx(annual[names[state], year] / 1e6, abs=1e-4)
-            checked += 1
-    assert checked >= 6
+            assert abs(gap - ANNUAL_REVISED.get((state, year), 0)) <= 10, (state, year, gap)
+            checked.append((state, year))
+    # every complete year 2019-2023 of the three partners; 2024 (to August) has no annual row
+    assert sorted(checked) == [
+        (s, str(y)) for s in ("KAZ", "KGZ", "UZB") for y in range(2019, 2024)
+    ]
     # magnitude: Kazakhstan about EUR 5.9 bn a year (README: 5.5 bn in 2021)
     kaz = eu[(eu["state"] == "KAZ") & eu["period"].str.startswith("2019")]["value"].sum()
     assert 5_000 < kaz < 7_000
+
+
+def test_eu_exports_keep_complete_quarters_only(eu: pd.DataFrame, raw_dir: Path) -> None:
+    # the monthly file ends in August 2024: 2024Q3 has two months and is left out, so no
+    # partial quarter (and no partial year) reaches the panel
+    months = {r["period_norm"] for r in _records(raw_dir / EUROSTAT / MONTHLY)}
+    assert max(months) == "2024-08"
+    for state in ("KAZ", "KGZ", "UZB"):
+        periods = set(eu.loc[eu["state"] == state, "period"])
+        assert max(periods) == "2024Q2"
+        assert periods == {f"{y}Q{q}" for y in range(2019, 2025) for q in range(1, 5)} - {
+            "2024Q3",
+            "2024Q4",
+        }
 
 
 def test_eu_exports_shape(eu: pd.DataFrame) -> None:
@@ -417,14 +500,32 @@ def test_eu_exports_newer_months_load(raw_dir: Path, tmp_path: Path) -> None:
     root = _copy(raw_dir, tmp_path, EUROSTAT)
     path = root / EUROSTAT / MONTHLY
     rows = _records(path)
+    # a newer release adds months after the last one (2024-08): here 2025-01..03 as a copy
+    # of 2024-01..03, and September 2024, which completes 2024Q3
     later = [
-        {**r, "period_norm": r["period_norm"].replace("2020-", "2021-")}
+        {**r, "period_norm": r["period_norm"].replace("2024-", "2025-")}
         for r in rows
-        if r["period_norm"] in ("2020-01", "2020-02", "2020-03")
+        if r["period_norm"] in ("2024-01", "2024-02", "2024-03")
+    ] + [
+        {**r, "period_norm": "2024-09", "VALUE_IN_EUR": "1000000"}
+        for r in rows
+        if r["period_norm"] == "2024-08"
     ]
     _rewrite(path, rows + later)
     out = eurostat.load_eu_exports(root).set_index(["state", "period"])["value"]
-    assert out["UZB", "2021Q1"] == pytest.approx(out["UZB", "2020Q1"])
+    before = eurostat.load_eu_exports(raw_dir)
+    assert ("UZB", "2024Q3") not in set(zip(before["state"], before["period"], strict=True))
+    assert out["UZB", "2025Q1"] == pytest.approx(out["UZB", "2024Q1"])
+    # July and August as in the file, plus EUR 1 million in September
+    july_august = sum(
+        int(r["VALUE_IN_EUR"])
+        for r in rows
+        if r["REPORTER"].startswith(EU27)
+        and r["PARTNER"] == "Uzbekistan"
+        and r["FLOW"] == "EXPORT"
+        and r["period_norm"] in ("2024-07", "2024-08")
+    )
+    assert out["UZB", "2024Q3"] == pytest.approx((july_august + 1e6) / 1e6)
 
 
 @pytest.mark.parametrize("damage", ["missing file", "removed column"])

@@ -78,13 +78,13 @@ def test_wdi_spot_values(loaded, raw_dir):
         (r["economy"], r["year"]): r["bx_trf_pwkr_dt_gd_zs"]
         for r in read_rows(raw_dir / REMITTANCES_FILE)
     }
-    for state, year in [("KGZ", 2019), ("TJK", 2008), ("TKM", 1996), ("KAZ", 1996)]:
+    for state, year in [("KGZ", 2019), ("TJK", 2008), ("TKM", 1996), ("KAZ", 1996), ("KGZ", 2024)]:
         expected = float(remit[(state.lower(), str(year))]) / 100
         assert value(loaded["remittances"], state, "remittances_gdp", year) == pytest.approx(
             expected
         )
     aid = {(r["economy"], r["year"]): r["dc_dac_usal_cd"] for r in read_rows(raw_dir / US_AID_FILE)}
-    for state, year in [("TKM", 2008), ("KAZ", 2008), ("UZB", 2018)]:
+    for state, year in [("TKM", 2008), ("KAZ", 2008), ("UZB", 2018), ("TJK", 2021)]:
         expected = float(aid[(state.lower(), str(year))]) / 1e6
         assert value(loaded["us_aid"], state, "us_aid", year) == pytest.approx(expected)
     assert value(loaded["us_aid"], "TKM", "us_aid", 2008) < 0  # net repayments are kept
@@ -110,9 +110,11 @@ def test_zero_remittances_refused(raw_dir, tmp_path):
 def test_newer_wdi_release_loads(raw_dir, tmp_path):
     path = copy_raw(raw_dir, tmp_path, REMITTANCES_FILE)
     rows = read_rows(path)
-    rows.append({"economy": "kgz", "year": "2023", "bx_trf_pwkr_dt_gd_zs": "19.5"})
+    # the complete release ends in 2024: a newer one adds 2025
+    assert max(int(r["year"]) for r in rows) == 2024
+    rows.append({"economy": "kgz", "year": "2025", "bx_trf_pwkr_dt_gd_zs": "19.5"})
     rewrite(path, rows)
-    assert value(load_remittances(tmp_path), "KGZ", "remittances_gdp", 2023) == pytest.approx(0.195)
+    assert value(load_remittances(tmp_path), "KGZ", "remittances_gdp", 2025) == pytest.approx(0.195)
 
 
 # --- SIPRI --------------------------------------------------------------------------------------
@@ -147,7 +149,8 @@ def sipri_by_year(raw_dir: Path, recipient: str) -> dict[int, dict[str, float]]:
 
 
 @pytest.mark.parametrize(
-    ("state", "year"), [("KAZ", 2010), ("KGZ", 2006), ("TKM", 2020), ("UZB", 2017), ("TKM", 2012)]
+    ("state", "year"),
+    [("KAZ", 2010), ("KGZ", 2006), ("TKM", 2020), ("UZB", 2017), ("TKM", 2012), ("KAZ", 2024)],
 )
 def test_arms_spot_values(loaded, raw_dir, state, year):
     by_year = sipri_by_year(raw_dir, SIPRI_NAMES[state])
@@ -191,20 +194,30 @@ def test_arms_years_run_to_last_delivery_and_skip_empty_windows(loaded, raw_dir)
 def test_arms_newer_release_extends_years(raw_dir, tmp_path):
     path = copy_raw(raw_dir, tmp_path, REGISTER_FILE)
     rows = read_rows(path)
+    # the complete release's last delivery is in 2024 (KAZ); a newer one adds a Turkish
+    # delivery to Kazakhstan in 2031-2032, after a gap
+    assert max(sipri_by_year(raw_dir, "Kazakhstan")) == 2024
     extra = dict(
         rows[-1],
         Recipient="Kazakhstan",
         Supplier="Turkey",
-        **{"Year(s) of delivery": "2025; 2026", "SIPRI TIV of delivered weapons": "10"},
+        **{"Year(s) of delivery": "2031; 2032", "SIPRI TIV of delivered weapons": "10"},
     )
     rewrite(path, [*rows, extra])
     out = load_arms_shares(tmp_path)
     # the release's last delivery year bounds every state, not only Kazakhstan
-    assert out["period"].astype(int).max() == 2026
-    assert value(out, "KAZ", "arms_share_west", 2026) == pytest.approx(1.0)  # 'Turkey' is West
-    # Uzbekistan's last delivery is in 2020: its windows run on to 2024 and then stop
-    assert value(out, "UZB", "arms_share_rus", 2024) is not None
-    assert value(out, "UZB", "arms_share_rus", 2025) is None
+    assert out["period"].astype(int).max() == 2032
+    # the window 2028-2032 holds only the new row: 'Turkey' (SIPRI's old spelling) is West
+    assert value(out, "KAZ", "arms_share_west", 2032) == pytest.approx(1.0)
+    assert value(out, "KAZ", "arms_share_rus", 2032) == 0.0
+    # Kazakhstan's 2024 deliveries keep its windows to 2028; 2029 and 2030 hold nothing
+    assert value(out, "KAZ", "arms_share_rus", 2028) is not None
+    assert value(out, "KAZ", "arms_share_rus", 2029) is None
+    assert value(out, "KAZ", "arms_share_rus", 2031) is not None
+    # Tajikistan's last delivery is in 2022: its windows run on to 2026 and then stop
+    assert max(sipri_by_year(raw_dir, "Tajikistan")) == 2022
+    assert value(out, "TJK", "arms_share_rus", 2026) is not None
+    assert value(out, "TJK", "arms_share_rus", 2027) is None
 
 
 def test_arms_malformed_delivery_years(raw_dir, tmp_path):
@@ -225,7 +238,7 @@ def test_china_finance_spot_values(loaded, raw_dir):
         for r in read_rows(raw_dir / COMMITMENTS_FILE)
     }
     rows = loaded["china_finance"]
-    for state, year in [("TKM", 2011), ("TKM", 2015), ("KGZ", 2002), ("KAZ", 2008), ("TJK", 2020)]:
+    for state, year in [("TKM", 2011), ("TKM", 2015), ("KGZ", 2002), ("KAZ", 2008), ("TJK", 2021)]:
         expected = sum(amounts.get((state, y), 0.0) for y in range(year - 2, year + 1)) / 1e6
         assert value(rows, state, "china_finance", year) == pytest.approx(expected)
     assert value(rows, "TKM", "china_finance", 2015) == 0.0  # no row 2013-2015 counts as zero
@@ -248,16 +261,25 @@ def test_china_finance_adjusted_and_plain_amounts_agree(raw_dir):
 def test_china_finance_newer_release(raw_dir, tmp_path):
     path = copy_raw(raw_dir, tmp_path, COMMITMENTS_FILE)
     rows = read_rows(path)
-    extra = dict(rows[0], iso3c="UZB", year="2021", oof_adj="2000000", oda_adj="0", vof_adj="0")
+    # GCDF 3.0 ends in 2021; a newer release adds 2022, here one Uzbek commitment only
+    assert max(int(r["year"]) for r in rows) == 2021
+    extra = dict(rows[0], iso3c="UZB", year="2022", oof_adj="2000000", oda_adj="0", vof_adj="0")
     rewrite(path, [*rows, extra])
     out = load_china_finance(tmp_path)
-    assert set(out.loc[out["period"] == "2021", "state"]) == set(COW)
+    assert set(out.loc[out["period"] == "2022", "state"]) == set(COW)
     flows = ("oof_adj", "oda_adj", "vof_adj")
     earlier = sum(
         float(r[c])
         for r in rows
-        if r["iso3c"] == "UZB" and r["year"] in ("2019", "2020")
+        if r["iso3c"] == "UZB" and r["year"] in ("2020", "2021")
         for c in flows
     )
-    assert value(out, "UZB", "china_finance", 2021) == pytest.approx((earlier + 2e6) / 1e6)
-    assert value(out, "KAZ", "china_finance", 2021) is not None  # no 2021 row: zero that year
+    assert value(out, "UZB", "china_finance", 2022) == pytest.approx((earlier + 2e6) / 1e6)
+    # no 2022 row for Kazakhstan: that year counts as zero, so the sum is its 2020-2021 total
+    kaz = sum(
+        float(r[c])
+        for r in rows
+        if r["iso3c"] == "KAZ" and r["year"] in ("2020", "2021")
+        for c in flows
+    )
+    assert value(out, "KAZ", "china_finance", 2022) == pytest.approx(kaz / 1e6)
