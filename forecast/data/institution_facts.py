@@ -90,7 +90,7 @@ class InstitutionFacts:
         >>> facts = load_institution_facts()
         >>> [facts.year_value("KGZ", ["EAEC", "EAEU"], y) for y in (2014, 2015)]
         [1, 1]
-        >>> facts.year_value("UZB", ["EAEU"], 2020), facts.year_value("UZB", ["EAEU"], 2021)
+        >>> facts.year_value("UZB", ["EAEU"], 2024), facts.year_value("UZB", ["EAEU"], 2025)
         (0, None)
         """
         if year > self.checked_through:
@@ -190,7 +190,7 @@ def load_institution_facts(path: str | Path = DEFAULT_FACTS) -> InstitutionFacts
     --------
     >>> facts = load_institution_facts()
     >>> facts.checked_through
-    2020
+    2024
     """
     path = Path(path)
     raw = read_toml(path)

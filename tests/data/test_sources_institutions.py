@@ -119,6 +119,17 @@ def test_memberships_from_cow(loaded, raw_dir, ioname, indicator, state, year):
         ("TJK", "csto_member", 2020, 1.0),
         ("TKM", "sco_member", 2017, 0.0),
         ("UZB", "sco_member", 2020, 1.0),
+        # checked through 2024: no status changed in 2021-2024
+        ("UZB", "eaeu_member", 2024, 0.0),  # still an observer
+        ("KGZ", "eaeu_member", 2024, 1.0),
+        ("TJK", "eaeu_member", 2024, 0.0),
+        ("TKM", "cis_member", 2024, 0.0),
+        ("KAZ", "cis_member", 2024, 1.0),
+        ("KAZ", "csto_member", 2022, 1.0),  # the January 2022 deployment changed no membership
+        ("UZB", "csto_member", 2024, 0.0),
+        ("TKM", "csto_member", 2024, 0.0),
+        ("TJK", "sco_member", 2024, 1.0),
+        ("TKM", "sco_member", 2024, 0.0),
     ],
 )
 def test_memberships_extended_with_facts(loaded, state, indicator, year, expected):
@@ -127,6 +138,7 @@ def test_memberships_extended_with_facts(loaded, state, indicator, year, expecte
 
 def test_memberships_stop_at_checked_through(loaded):
     facts = load_institution_facts()
+    assert facts.checked_through == 2024
     for key in ("memberships", "defense_pacts"):
         assert loaded[key]["period"].astype(int).max() == facts.checked_through
     # every state has every membership indicator in every extended year
@@ -168,7 +180,8 @@ def test_checked_through_limits_extension(raw_dir, tmp_path):
     # facts starting after the checked years are refused, so drop the one from December 2020
     observer = text.index('[[fact]]\nstate = "UZB"\norganisation = "EAEU"\nstatus = "observer"')
     text = text[:observer] + text[text.index("[[fact]]", observer + 1) :]
-    text = text.replace("checked_through = 2020", "checked_through = 2016")
+    assert "\nchecked_through = 2024\n" in text
+    text = text.replace("\nchecked_through = 2024\n", "\nchecked_through = 2016\n")
     path = tmp_path / "facts.toml"
     path.write_text(text, encoding="utf-8")
     rows = load_memberships(raw_dir, facts=path)
@@ -200,9 +213,12 @@ def test_defense_pacts_from_atop(loaded, raw_dir, state, year):
 def test_defense_pacts_extension(loaded):
     rows = loaded["defense_pacts"]
     for state in ("KAZ", "KGZ", "TJK", "UZB"):
-        assert value(rows, state, "defense_pact_rus", 2020) == 1.0
+        for year in range(2019, 2025):
+            assert value(rows, state, "defense_pact_rus", year) == 1.0
     # ATOP codes no pact since 2003 and no treaty fact supports one: not extended
-    assert value(rows, "TKM", "defense_pact_rus", 2019) is None
+    for year in range(2019, 2025):
+        assert value(rows, "TKM", "defense_pact_rus", year) is None
+    assert value(rows, "KAZ", "defense_pact_rus", 2025) is None  # past checked_through
 
 
 # --- shared IGOs --------------------------------------------------------------------------------
