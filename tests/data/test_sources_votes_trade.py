@@ -369,6 +369,33 @@ def test_national_kgz_preliminary_year_of_a_newer_release_loads(raw_dir, tmp_pat
         assert kgz[key, "2022"] == was[key, "2022"]  # the final figures win
 
 
+def _header_only(path: Path) -> None:
+    header = path.read_text(encoding="utf-8").splitlines()[0]
+    path.chmod(0o644)
+    path.write_text(header + "\n", encoding="utf-8")
+
+
+def test_national_kaz_file_of_an_older_release_gives_no_kaz_rows(nat, raw_dir, tmp_path) -> None:
+    # a release from before 2019 has the workbooks' file with its header and no row
+    root = _copy(raw_dir, tmp_path, NAT)
+    _header_only(root / NAT / "kaz_stat_trade_by_country_2019_2023.csv")
+    out = national.load_national_trade_shares(root)
+    assert "KAZ" not in set(out["state"])
+    pd.testing.assert_frame_equal(
+        out.reset_index(drop=True), nat[nat["state"] != "KAZ"].reset_index(drop=True)
+    )
+
+
+def test_national_kaz_rows_without_a_full_year_are_refused(raw_dir, tmp_path) -> None:
+    # rows, but none labelled as a calendar year: a changed labelling, not an older release
+    root = _copy(raw_dir, tmp_path, NAT)
+    path = root / NAT / "kaz_stat_trade_by_country_2019_2023.csv"
+    rows = _records(path)
+    _rewrite(path, [{**r, "period_label": "за январь-июнь"} for r in rows])
+    with pytest.raises(DataError, match="column period_label: no January-December rows"):
+        national.load_national_trade_shares(root)
+
+
 @pytest.mark.parametrize(
     ("filename", "column"),
     [
@@ -526,6 +553,22 @@ def test_eu_exports_newer_months_load(raw_dir: Path, tmp_path: Path) -> None:
         and r["period_norm"] in ("2024-07", "2024-08")
     )
     assert out["UZB", "2024Q3"] == pytest.approx((july_august + 1e6) / 1e6)
+
+
+def test_eu_exports_of_an_older_release_without_months(raw_dir: Path, tmp_path: Path) -> None:
+    # a release from before 2019-01 has the monthly file with its header and no row
+    root = _copy(raw_dir, tmp_path, EUROSTAT)
+    _header_only(root / EUROSTAT / MONTHLY)
+    out = eurostat.load_eu_exports(root)
+    assert out.empty and tuple(out.columns) == LOADER_COLUMNS
+
+
+def test_eu_exports_rows_without_the_aggregate_are_refused(raw_dir: Path, tmp_path: Path) -> None:
+    root = _copy(raw_dir, tmp_path, EUROSTAT)
+    path = root / EUROSTAT / MONTHLY
+    _rewrite(path, [r for r in _records(path) if not r["REPORTER"].startswith(EU27)])
+    with pytest.raises(DataError, match="column REPORTER: no EU27 aggregate rows"):
+        eurostat.load_eu_exports(root)
 
 
 @pytest.mark.parametrize("damage", ["missing file", "removed column"])

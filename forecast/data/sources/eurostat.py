@@ -103,8 +103,9 @@ def load_eu_exports(raw_dir: str | Path) -> pd.DataFrame:
     Raises
     ------
     DataError
-        When the file is missing or lacks a column, holds no EU27 aggregate row, a month does
-        not parse, a value is not a number, or a month appears twice for one partner.
+        When the file is missing or lacks a column, holds rows but no EU27 aggregate row, a
+        month does not parse, a value is not a number, or a month appears twice for one
+        partner (a file with no data row, from a release before 2019, gives no rows).
 
     Examples
     --------
@@ -119,7 +120,9 @@ def load_eu_exports(raw_dir: str | Path) -> pd.DataFrame:
     )
     path = Path(raw_dir) / MONTHLY_FILE
     eu27 = raw["REPORTER"].str.contains(EU27_REPORTER, regex=True, na=False)
-    if not eu27.any():
+    # a file with its header and no row is a release from before the extract's first month
+    # (2019-01): nothing to sum; rows without the aggregate would be a changed layout
+    if not eu27.any() and not raw.empty:
         raise DataError(
             path,
             "no EU27 aggregate rows: expected REPORTER "

@@ -183,7 +183,9 @@ def _kaz_flows(raw_dir: str | Path) -> pd.DataFrame:
     path = Path(raw_dir) / KAZ_FILE
     raw = raw.assign(year=_years(raw, path))
     full = raw["period_label"].str.contains(_FULL_YEAR, regex=True, na=False)
-    if not full.any():
+    # no row at all is a release from before the workbooks' first year (2019); rows but no
+    # full year would be a changed labelling
+    if not full.any() and not raw.empty:
         raise DataError(
             path,
             "no January-December rows: expected period_label like 'за январь-декабрь 2019 "
@@ -320,7 +322,9 @@ def load_national_trade_shares(raw_dir: str | Path) -> pd.DataFrame:
     ------
     DataError
         When a file is missing or lacks a column, a year or flow does not parse, Kazakhstan's
-        file has no full-year rows, or a partner appears twice for one flow and year.
+        file has rows but no full-year row, or a partner appears twice for one flow and year.
+        A file with its header and no data row (a release from before its first year) gives
+        no rows for that state.
 
     Examples
     --------
