@@ -10,11 +10,18 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from forecast.atomic import write_text_atomic
 from forecast.data.build import build_panel
 from forecast.data.codebook import DEFAULT_CODEBOOK, load_codebook
 from forecast.data.coverage import panel_coverage
+from forecast.data.indicator_table import (
+    DEFAULT_SOURCES,
+    indicator_table_markdown,
+    with_indicator_table,
+)
 from forecast.data.panel import DEFAULT_PANEL, read_panel, write_panel
 from forecast.data.sources import LOADERS, OPTIONAL_FOLDERS
+from forecast.errors import DataError
 
 data_app = typer.Typer(
     help="Build, validate and inspect the indicator panel.", no_args_is_help=True
@@ -68,3 +75,31 @@ def show(
     for rec in cov.itertuples(index=False):
         table.add_row(*(f"{v:.2f}" if isinstance(v, float) else str(v) for v in rec))
     Console(width=120).print(table)
+
+
+@data_app.command("sources")
+def sources(
+    data: Annotated[Path, typer.Option("--data", help="Panel CSV.")] = DEFAULT_PANEL,
+    doc: Annotated[Path, typer.Option("--sources", help="Sources document.")] = DEFAULT_SOURCES,
+    check: Annotated[
+        bool, typer.Option("--check", help="Only check that the table is current.")
+    ] = False,
+    codebook: CodebookOpt = DEFAULT_CODEBOOK,
+) -> None:
+    """Regenerate the indicator table of SOURCES.md from the codebook and the panel."""
+    cb = load_codebook(codebook)
+    table = indicator_table_markdown(read_panel(data, cb), cb)
+    try:
+        text = doc.read_text(encoding="utf-8")
+    except OSError as err:
+        raise DataError(doc, f"cannot read: {err.strerror or err}") from None
+    new = with_indicator_table(text, table, doc)
+    if new == text:
+        typer.echo(f"{doc}: indicator table up to date with {data}")
+    elif check:
+        raise DataError(
+            doc, f"indicator table differs from {data}: run `forecast data sources` to update"
+        )
+    else:
+        write_text_atomic(doc, new)
+        typer.echo(f"wrote the indicator table of {doc} from {data}")
