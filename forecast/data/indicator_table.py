@@ -9,7 +9,7 @@ rewrites that block, so the committed file can be checked against the committed 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -55,7 +55,7 @@ def _runs(periods: Sequence[pd.Period]) -> list[tuple[pd.Period, pd.Period]]:
     return runs
 
 
-def state_coverage(periods: dict[str, Iterable[str]], states: Sequence[str] = STATES) -> str:
+def state_coverage(periods: Mapping[str, Iterable[str]], states: Sequence[str] = STATES) -> str:
     """Describe which periods each state covers, grouping states with the same span.
 
     Parameters
