@@ -1,4 +1,4 @@
-"""``forecast data build|validate|show``."""
+"""``forecast data build|validate|show|sources``."""
 
 from __future__ import annotations
 
