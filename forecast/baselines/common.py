@@ -16,6 +16,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from forecast.data.codebook import Codebook, Indicator
+from forecast.data.levels import is_level
 from forecast.dims import INDICATOR, PERIOD, STATE
 from forecast.errors import ForecastError
 from forecast.model.transforms import to_link
@@ -167,6 +168,9 @@ def _series_of(state: str, ind: Indicator, rows: pd.DataFrame) -> Series:
 def panel_series(panel: pd.DataFrame, codebook: Codebook) -> list[Series]:
     """Every (state, indicator) series of the panel with at least one value, on its link scale.
 
+    Binomial values resting on fewer than :data:`forecast.data.levels.MIN_TRIALS` trials are
+    left out: a baseline would carry them forward as levels.
+
     Raises
     ------
     ForecastError
@@ -176,7 +180,9 @@ def panel_series(panel: pd.DataFrame, codebook: Codebook) -> list[Series]:
     missing = [c for c in (STATE, INDICATOR, PERIOD, _VALUE) if c not in panel.columns]
     if missing:
         raise ForecastError(f"the panel has no column {', '.join(missing)}")
-    frame = panel.loc[panel[_VALUE].notna(), [STATE, INDICATOR, PERIOD, _VALUE]].astype(
+    # a UN year resting on a handful of roll calls is not a level to carry forward
+    usable = panel[_VALUE].notna().to_numpy() & is_level(panel)
+    frame = panel.loc[usable, [STATE, INDICATOR, PERIOD, _VALUE]].astype(
         {STATE: str, INDICATOR: str, PERIOD: str, _VALUE: float}
     )
     unknown = sorted(set(frame[INDICATOR]) - set(codebook))

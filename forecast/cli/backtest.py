@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from forecast.data.panel import DEFAULT_PANEL
-from forecast.dims import HORIZON, INDICATOR
+from forecast.dims import HORIZON, INDICATOR, MODEL
 from forecast.model.spec import DEFAULT_MODEL
 
 if TYPE_CHECKING:
@@ -43,10 +43,15 @@ def parse_range(text: str, option: str) -> tuple[int, ...]:
 def backtest(
     origins: Annotated[
         str, typer.Option("--origins", help="Origin years FIRST:LAST (forecast made at year end).")
-    ] = "2008:2019",
+    ] = "2008:2022",
     horizon: Annotated[
-        str, typer.Option("--horizon", help="Horizons in years, FIRST:LAST.")
-    ] = "1:4",
+        str,
+        typer.Option(
+            "--horizon",
+            help="Horizons in years after the origin, FIRST:LAST (0: the origin's own year, "
+            "a nowcast).",
+        ),
+    ] = "0:4",
     method: Annotated[
         str, typer.Option("--method", help="nuts or pathfinder (approximate, faster).")
     ] = "nuts",
@@ -66,6 +71,14 @@ def backtest(
     progress: Annotated[
         bool, typer.Option("--progress/--no-progress", help="Progress bar.")
     ] = True,
+    write_weights: Annotated[
+        Path | None,
+        typer.Option(
+            "--write-weights",
+            help="Also write the stacking weights learned from every cell here "
+            "(models/stacking.toml is what forecast predict reads).",
+        ),
+    ] = None,
 ) -> None:
     """Refit at each origin on the data public then; score against what arrived later."""
     from rich.progress import (
@@ -80,7 +93,7 @@ def backtest(
     from forecast.data.panel import read_panel
     from forecast.evaluation.backtest import run_backtest, write_tables
     from forecast.evaluation.plan import BACKTEST_METHODS, BacktestSettings, make_plan
-    from forecast.evaluation.skill import coverage_table, crps_skill
+    from forecast.evaluation.skill import coverage_table, skill_table
     from forecast.model.spec import load_model_spec
 
     if method not in BACKTEST_METHODS:
@@ -132,9 +145,10 @@ def backtest(
     if result.scores.empty:
         typer.echo("nothing to score: no origin has a later outcome in the panel")
         return
-    skill_h = crps_skill(result.scores)
-    skill_ih = crps_skill(result.scores, by=(INDICATOR, HORIZON))
+    skill_h = skill_table(result.scores)
+    skill_ih = skill_table(result.scores, by=(INDICATOR, HORIZON))
     coverage = coverage_table(result.scores)
+    coverage_i = coverage_table(result.scores, by=(INDICATOR,))
     paths = write_tables(
         out,
         {
@@ -143,29 +157,53 @@ def backtest(
             "skill": skill_h,
             "skill_by_indicator": skill_ih,
             "coverage": coverage,
+            "coverage_by_indicator": coverage_i,
+            "stacking_weights_by_origin": result.weights,
+            "stacking_weights": result.final_weights,
         },
     )
-    print_summary(result.scores, skill_h, skill_ih, coverage, settings.label)
+    for name in dict.fromkeys(skill_h[MODEL]):
+        print_summary(
+            skill_h[skill_h[MODEL] == name],
+            skill_ih[skill_ih[MODEL] == name],
+            coverage,
+            settings.label,
+            name,
+        )
     print_convergence(result.fits)
     for path in paths.values():
         typer.echo(f"wrote {path}")
+    if write_weights is not None:
+        from forecast.data.panel import panel_sha256
+        from forecast.model.stacked import provenance_now
+        from forecast.model.stacked import write_weights as save_weights
+
+        provenance = provenance_now(
+            spec_sha256=spec.sha256,
+            panel_sha256=panel_sha256(data),
+            origins=origins,
+            horizons=horizon,
+            seed=seed,
+            fits=settings.label,
+        )
+        save_weights(write_weights, result.final_weights, provenance)
+        typer.echo(f"wrote {write_weights}")
 
 
 def print_summary(
-    scores: pd.DataFrame,
     skill: pd.DataFrame,
     skill_by_indicator: pd.DataFrame,
     coverage: pd.DataFrame,
     label: str,
+    name: str,
 ) -> None:
-    """Print CRPS skill by horizon, interval coverage, and where the model loses."""
+    """Print a model's CRPS skill by horizon, interval coverage, and where it loses."""
     from rich.console import Console
     from rich.table import Table
 
-    from forecast.evaluation.skill import losses, model_name
+    from forecast.evaluation.skill import losses
 
     console = Console()
-    name = model_name(scores)
     table = Table(title=f"CRPS skill of {name} ({label}) against each baseline")
     table.add_column("horizon", justify="right")
     baselines = list(dict.fromkeys(skill["baseline"]))
@@ -181,7 +219,7 @@ def print_summary(
     cov = Table(title="Interval coverage (nominal 50 % and 90 %)")
     for col in ("model", "horizon", "cells", "50 %", "90 %"):
         cov.add_column(col, justify="right" if col != "model" else "left")
-    for row in coverage.itertuples(index=False):
+    for row in coverage[coverage["model"] == name].itertuples(index=False):
         cov.add_row(
             str(row.model),
             str(row.horizon),

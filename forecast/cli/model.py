@@ -72,14 +72,23 @@ def predict(
     ] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="Seed (default: the run's).")] = None,
     runs: Annotated[Path, typer.Option("--runs", help="Runs directory.")] = DEFAULT_RUNS,
+    kind: Annotated[
+        str,
+        typer.Option(
+            "--forecast",
+            help="stacked: the backtested mixture of the model with the persistence and "
+            "local-level baselines (models/stacking.toml); model: the model alone.",
+        ),
+    ] = "stacked",
 ) -> None:
     """Forecast a run: forecast.nc, alignment.csv and indicators.csv."""
     from forecast.model.runs import load_run
     from forecast.model.workflow import forecast_run, write_forecast
 
     stored = load_run(run, runs)
-    forecast = forecast_run(stored, until, random_seed=seed)
+    forecast = forecast_run(stored, until, random_seed=seed, forecast=kind)
     paths = write_forecast(forecast, out or stored.path)
+    typer.echo(f"forecast: {forecast.attrs['forecast']} ({forecast.attrs['forecast_note']})")
     if not stored.converged:
         typer.echo(f"NOT CONVERGED: run {stored.run_id} did not pass the convergence gates")
     if forecast.attrs["approximate"]:

@@ -6,11 +6,12 @@ cut, and each forecasts periods ``Y + h``. Every forecast is scored (CRPS, inter
 coverage, PIT) against the value the full panel holds for that cell, on exactly the same
 cells for every model.
 
-One compiled model serves every origin: the model data of each origin are built with the
-same states, indicators and latent path (from the panel's first period to the last origin
-plus the longest horizon), so only the observation arrays differ. The latent steps after an
-origin's data are unobserved; their posterior is the model's forecast, and
-:func:`forecast.model.project.project` turns it into indicator draws with observation noise.
+An origin's model is the one ``forecast fit`` would fit on the data public then: its latent
+path ends at the last period with data (usually ``Y - 1``: most sources publish a year's
+values in the following year), and it forecasts through
+:func:`forecast.model.project.project` with the fit's own seed, exactly as ``forecast
+predict`` forecasts a stored run. So the backtest scores the forecasts users get. Origins
+whose data end in the same period share a compiled model.
 
 The plan every origin shares is :mod:`forecast.evaluation.plan`; the cells an origin scores
 and the scoring of draws on them are :mod:`forecast.evaluation.cells`. :func:`run_origin` is
@@ -29,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
+import xarray as xr
 
 from forecast.atomic import atomic_path
 from forecast.baselines import baseline_forecast
@@ -42,11 +44,13 @@ from forecast.evaluation.cells import (
     sort_scores,
 )
 from forecast.evaluation.plan import BacktestPlan, BacktestSettings, make_plan, origin_seed
-from forecast.evaluation.vintage import origin_date, public_at
-from forecast.model.design import build_model_data
+from forecast.evaluation.stacked import OriginStack, final_weights, origin_stack, stack_backtest
+from forecast.evaluation.vintage import origin_date, public_at, target_period
+from forecast.model.design import ModelData, build_model_data
 from forecast.model.diagnostics import diagnose
-from forecast.model.fit import CompiledModels, fit_alignment_model
+from forecast.model.fit import CompiledModels, FitResult, FitSettings, fit_alignment_model
 from forecast.model.project import project
+from forecast.model.stacked import COMPONENTS, indicator_family
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -56,8 +60,11 @@ __all__ = [
     "BacktestPlan",
     "BacktestResult",
     "BacktestSettings",
+    "OriginFit",
     "OriginResult",
+    "fit_origin",
     "make_plan",
+    "origin_forecast",
     "origin_task",
     "run_backtest",
     "run_origin",
@@ -67,10 +74,78 @@ __all__ = [
 
 @dataclass(frozen=True)
 class OriginResult:
-    """Scores of one origin (every model) and the model fit's diagnostics."""
+    """Scores of one origin (every model), the model fit's diagnostics, stacking inputs."""
 
     scores: pd.DataFrame
     fit: dict[str, object]
+    stack: OriginStack | None = None
+
+
+@dataclass(frozen=True)
+class OriginFit:
+    """The model fitted at one origin, as ``forecast fit`` would have fitted it then."""
+
+    origin: int
+    data: ModelData
+    result: FitResult
+    settings: FitSettings
+    seconds: float
+
+
+def fit_origin(
+    plan: BacktestPlan,
+    origin: int,
+    *,
+    compiled: CompiledModels | None = None,
+    cores: int | None = None,
+) -> OriginFit:
+    """Fit the model to the data public at the end of ``origin`` (its own seed)."""
+    started = time.perf_counter()
+    cut = public_at(plan.panel, origin_date(origin))
+    data = build_model_data(cut, plan.spec, plan.codebook, states=plan.states)
+    settings = plan.settings.fit_settings(origin, cores)
+    result = fit_alignment_model(data, plan.spec, settings, compiled=compiled, log_likelihood=False)
+    return OriginFit(origin, data, result, settings, time.perf_counter() - started)
+
+
+def origin_forecast(plan: BacktestPlan, fitted: OriginFit) -> xr.Dataset:
+    """Forecast an origin fit through its longest horizon, as ``forecast predict`` would.
+
+    :func:`forecast.model.project.project` with the fit's own seed: what
+    :func:`forecast.model.workflow.forecast_run` does with a stored run.
+    """
+    until = target_period(fitted.origin, max(plan.settings.horizons))
+    return project(fitted.result.posterior, until, random_seed=fitted.settings.seed)
+
+
+def _fit_record(plan: BacktestPlan, fitted: OriginFit, seconds: float) -> dict[str, object]:
+    settings = plan.settings
+    with warnings.catch_warnings():
+        # R-hat and ESS of quantities fixed by identification (reference loadings of 1)
+        # divide 0 by 0; the gates skip them, and a worker would print one warning per origin
+        warnings.filterwarnings("ignore", category=RuntimeWarning, module="arviz_stats")
+        diagnostics = diagnose(
+            fitted.result.posterior, method=settings.method, approximate=settings.approximate
+        )
+    return {
+        ORIGIN: fitted.origin,
+        "method": settings.method,
+        "approximate": int(settings.approximate),
+        "seed": fitted.settings.seed,
+        "observations": sum(len(o) for o in fitted.data.obs.values()),
+        "last_period": fitted.data.steps[-1],
+        # indicators without variation at this origin are not fitted, so not scored
+        "left_out": " ".join(fitted.data.left_out),
+        "divergences": diagnostics.divergences,
+        "max_rhat": round(diagnostics.max_rhat, 4),
+        "worst_rhat": diagnostics.worst_rhat,
+        "min_ess_bulk": round(diagnostics.min_ess_bulk, 1),
+        "worst_ess_bulk": diagnostics.worst_ess_bulk,
+        "converged": int(diagnostics.converged),
+        "compile_seconds": round(fitted.result.compile_seconds, 1),
+        "sampling_seconds": round(fitted.result.sampling_seconds, 1),
+        "seconds": round(seconds, 1),
+    }
 
 
 def run_origin(
@@ -89,7 +164,7 @@ def run_origin(
     origin
         The year whose end the forecast is made at.
     compiled
-        Compiled models to reuse (one compile serves every origin).
+        Compiled models to reuse (origins whose data end in the same period share one).
     cores
         Threads the sampler may run chains on (a Dask worker passes its own thread count,
         so that workers sharing a machine do not oversubscribe it); results do not depend
@@ -104,83 +179,65 @@ def run_origin(
         ``fit``: divergences, R-hat, ESS and timings of the model fit.
     """
     settings = plan.settings
-    cut = public_at(plan.panel, origin_date(origin))
     cells = outcome_cells(plan, origin)
     if cells.empty:
         # nothing later in the panel to score this origin against: no fit to pay for
         return OriginResult(pd.DataFrame(), {ORIGIN: origin, "note": "no outcome to score"})
     started = time.perf_counter()
-    data = build_model_data(cut, plan.spec, plan.codebook, states=plan.states, until=settings.until)
-    fitted = fit_alignment_model(
-        data,
-        plan.spec,
-        settings.fit_settings(origin, cores),
-        compiled=compiled,
-        log_likelihood=False,
-    )
-    with warnings.catch_warnings():
-        # R-hat and ESS of quantities fixed by identification (reference loadings of 1)
-        # divide 0 by 0; the gates skip them, and a worker would print one warning per origin
-        warnings.filterwarnings("ignore", category=RuntimeWarning, module="arviz_stats")
-        diagnostics = diagnose(
-            fitted.posterior, method=settings.method, approximate=settings.approximate
-        )
-    forecast = project(
-        fitted.posterior, settings.until, random_seed=origin_seed(settings.seed, origin, 1)
-    )
+    fitted = fit_origin(plan, origin, compiled=compiled, cores=cores)
+    forecast = origin_forecast(plan, fitted)
     frames = [score_cells(forecast[INDICATOR_VAR], cells, plan.spec.name)]
-    n_draws = settings.draws * settings.chains
+    components = {COMPONENTS[0]: forecast[INDICATOR_VAR]}
+    cut = public_at(plan.panel, origin_date(origin))
     for stream, method in enumerate(settings.baselines, start=2):
         baseline = baseline_forecast(
             cut,
             plan.codebook,
             method=method,
-            until=settings.until,
+            until=target_period(origin, max(settings.horizons)),
             indicators=plan.indicators,
             states=plan.states,
-            draws=n_draws,
+            draws=settings.draws * settings.chains,
             random_seed=origin_seed(settings.seed, origin, stream),
         )
         frames.append(score_cells(baseline[INDICATOR_VAR], cells, method))
+        components[method] = baseline[INDICATOR_VAR]
     scores = sort_scores(common_cells(pd.concat(frames, ignore_index=True)))
     scores.insert(
         list(scores.columns).index(OBSERVED) + 1, SCALE, scores[INDICATOR].map(plan.scales)
     )
-    fit = {
-        ORIGIN: origin,
-        "method": settings.method,
-        "approximate": int(settings.approximate),
-        "seed": settings.fit_settings(origin).seed,
-        "observations": sum(len(o) for o in data.obs.values()),
-        # indicators without variation at this origin are not fitted, so not scored
-        "left_out": " ".join(data.left_out),
-        "divergences": diagnostics.divergences,
-        "max_rhat": round(diagnostics.max_rhat, 4),
-        "worst_rhat": diagnostics.worst_rhat,
-        "min_ess_bulk": round(diagnostics.min_ess_bulk, 1),
-        "worst_ess_bulk": diagnostics.worst_ess_bulk,
-        "converged": int(diagnostics.converged),
-        "compile_seconds": round(fitted.compile_seconds, 1),
-        "sampling_seconds": round(fitted.sampling_seconds, 1),
-        "seconds": round(time.perf_counter() - started, 1),
-    }
-    return OriginResult(scores, fit)
+    stack = origin_stack(components, cells, scores) if set(COMPONENTS) <= set(components) else None
+    record = _fit_record(plan, fitted, time.perf_counter() - started)
+    return OriginResult(scores, record, stack)
 
 
 @dataclass(frozen=True)
 class BacktestResult:
-    """Scores of every origin and the model fits' diagnostics, both tidy."""
+    """Scores of every origin (the stacked forecast's included), fits, stacking weights.
+
+    ``weights`` holds the weights each origin's stacked forecast used (learned from earlier
+    origins only); ``final_weights`` those learned from every scored cell, which
+    ``forecast predict`` uses.
+    """
 
     scores: pd.DataFrame
     fits: pd.DataFrame
+    weights: pd.DataFrame
+    final_weights: pd.DataFrame
 
 
-def _combine(results: list[OriginResult]) -> BacktestResult:
+def _combine(plan: BacktestPlan, results: list[OriginResult]) -> BacktestResult:
+    stacks = [r.stack for r in results if r.stack is not None]
+    families = sorted({indicator_family(k) for k in plan.indicators})
+    horizons = plan.settings.horizons
+    stacked, weights = stack_backtest(stacks, horizons, families)
     scored = [r.scores for r in results if not r.scores.empty]
+    if not stacked.empty:
+        scored.append(stacked)
     # origins with nothing to score add no rows (and no columns) to the table
     scores = sort_scores(pd.concat(scored, ignore_index=True)) if scored else pd.DataFrame()
     fits = pd.DataFrame([r.fit for r in results]).sort_values(ORIGIN, ignore_index=True)
-    return BacktestResult(scores, fits)
+    return BacktestResult(scores, fits, weights, final_weights(stacks, horizons, families))
 
 
 def run_backtest(
@@ -213,11 +270,11 @@ def run_backtest(
             results.append(run_origin(plan, origin, compiled=cache))
             if on_origin is not None:
                 on_origin(origin)
-        return _combine(results)
+        return _combine(plan, results)
     from forecast.scaleout import map_in_order
 
     results = map_in_order(client, origin_task, origins, plan, on_done=on_origin)
-    return _combine(results)
+    return _combine(plan, results)
 
 
 def origin_task(origin: int, plan: BacktestPlan) -> OriginResult:

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from forecast.data.levels import is_level
 from forecast.dims import HORIZON, INDICATOR, MODEL, ORIGIN, PERIOD, STATE
 from forecast.evaluation.plan import BacktestPlan
 from forecast.evaluation.scores import ensemble_scores
@@ -22,18 +23,26 @@ CELL_COLUMNS = (ORIGIN, HORIZON, STATE, INDICATOR, PERIOD)
 #: column of the value the full panel holds for a cell, and of its scale for aggregation
 OBSERVED = "observed"
 SCALE = "scale"
+#: column of the date the cell's outcome became public (stacking trains on public outcomes)
+VINTAGE = "vintage"
 
 
 def outcome_cells(plan: BacktestPlan, origin: int) -> pd.DataFrame:
     """Cells an origin forecasts that the full panel settles: one row per cell.
 
-    Columns: ``origin, horizon, state, indicator, period, observed``.
+    Binomial values resting on fewer than :data:`forecast.data.levels.MIN_TRIALS` trials
+    settle nothing (see :mod:`forecast.data.levels`).
+
+    Columns: ``origin, horizon, state, indicator, period, observed, vintage`` (when the
+    outcome became public).
     """
     targets = {target_period(origin, h): h for h in plan.settings.horizons}
+    # a UN year resting on a handful of roll calls is no outcome to score a level against
     rows = plan.panel[
         plan.panel[PERIOD].isin(targets)
         & plan.panel[STATE].isin(plan.states)
         & plan.panel[INDICATOR].isin(plan.indicators)
+        & is_level(plan.panel)
     ]
     cells = pd.DataFrame(
         {
@@ -43,6 +52,7 @@ def outcome_cells(plan: BacktestPlan, origin: int) -> pd.DataFrame:
             INDICATOR: rows[INDICATOR].to_numpy(),
             PERIOD: rows[PERIOD].to_numpy(),
             OBSERVED: rows["value"].to_numpy(dtype=float),
+            VINTAGE: rows["vintage"].astype(str).to_numpy(),
         }
     )
     return cells.sort_values([HORIZON, STATE, INDICATOR], ignore_index=True)
@@ -69,7 +79,7 @@ def score_cells(forecast: xr.DataArray, cells: pd.DataFrame, model: str) -> pd.D
     draws = cell_draws(forecast, cells)
     ok = np.isfinite(draws).all(axis=1)
     scores = ensemble_scores(cells[OBSERVED].to_numpy()[ok], draws[ok])
-    kept = cells[ok].reset_index(drop=True)
+    kept = cells[ok].drop(columns=[VINTAGE], errors="ignore").reset_index(drop=True)
     kept.insert(len(CELL_COLUMNS), MODEL, model)
     return pd.concat([kept, scores], axis=1)
 

@@ -1,8 +1,7 @@
 """What a backtest runs: its settings, and the plan every origin shares.
 
-A plan fixes the states and yearly indicators every origin fits and scores, the end of the
-latent path (the last origin plus the longest horizon, so that one compiled model serves
-every origin), and each indicator's scale for aggregating CRPS across units. Each origin's
+A plan fixes the states and yearly indicators every origin fits and scores and each
+indicator's scale for aggregating CRPS across units. Each origin's
 random streams are derived from the backtest's seed and the origin alone
 (:func:`origin_seed`), so an origin's scores do not depend on which other origins run, nor
 where.
@@ -17,9 +16,9 @@ import pandas as pd
 
 from forecast.baselines import BASELINES
 from forecast.data.codebook import Codebook
+from forecast.data.levels import levels_only
 from forecast.dims import INDICATOR, PERIOD, STATE
 from forecast.errors import ForecastError
-from forecast.evaluation.vintage import target_period
 from forecast.model.fit import FitSettings
 from forecast.model.spec import AlignmentSpec
 
@@ -49,8 +48,8 @@ class BacktestSettings:
     def __post_init__(self) -> None:
         if not self.origins or not self.horizons:
             raise ForecastError("a backtest needs at least one origin and one horizon")
-        if min(self.horizons) < 1:
-            raise ForecastError("horizons must be at least 1")
+        if min(self.horizons) < 0:
+            raise ForecastError("horizons must be at least 0 (the origin's own year)")
         if self.method not in BACKTEST_METHODS:
             raise ForecastError(
                 f"backtest method must be one of {', '.join(BACKTEST_METHODS)}, got {self.method!r}"
@@ -60,11 +59,6 @@ class BacktestSettings:
         unknown = set(self.baselines) - set(BASELINES)
         if unknown:
             raise ForecastError(f"unknown baselines: {', '.join(sorted(unknown))}")
-
-    @property
-    def until(self) -> str:
-        """Last period of the latent path: the last origin plus the longest horizon."""
-        return target_period(max(self.origins), max(self.horizons))
 
     @property
     def approximate(self) -> bool:
@@ -101,7 +95,8 @@ class BacktestSettings:
 def origin_seed(seed: int, origin: int, stream: int = 0) -> int:
     """Seed of one origin's random stream, derived from the backtest's seed.
 
-    Streams: 0 the fit, 1 the projection, 2 onwards the baselines in order.
+    Streams: 0 the fit (whose seed the projection uses too, as for a stored run), 2 onwards
+    the baselines in order.
 
     Examples
     --------
@@ -167,10 +162,8 @@ def make_plan(
     """Fix the states and yearly indicators every origin shares.
 
     Only yearly indicators are scored (an origin is a year end and horizons count years).
-    Every origin's latent path ends at ``settings.until``; it starts at the first period
-    with data, which is the same for every origin unless an early value was published late
-    (then that origin's model has another structure and is compiled separately: slower,
-    not wrong).
+    Each origin's latent path runs from the first to the last period with data public at
+    the origin.
     """
     used = panel[panel[INDICATOR].isin(spec.indicators)]
     if used.empty:
@@ -185,5 +178,5 @@ def make_plan(
         states=states,
         indicators=indicators,
         settings=settings,
-        scales=indicator_scales(used, indicators),
+        scales=indicator_scales(levels_only(used), indicators),
     )

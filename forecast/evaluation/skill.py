@@ -18,19 +18,20 @@ import pandas as pd
 from forecast.baselines import BASELINES
 from forecast.dims import HORIZON, INDICATOR, MODEL, ORIGIN, PERIOD, STATE
 from forecast.evaluation.scores import INTERVAL_LEVELS, level_label
+from forecast.model.stacked import STACKED
 
 _CELL = [ORIGIN, HORIZON, STATE, INDICATOR, PERIOD]
 
 
 def model_name(scores: pd.DataFrame) -> str:
-    """Return the one model in ``scores`` that is not a baseline.
+    """Return the one Bayesian model in ``scores`` (neither a baseline nor the stacked forecast).
 
     Examples
     --------
-    >>> model_name(pd.DataFrame({MODEL: ["drift", "alignment", "persistence"]}))
+    >>> model_name(pd.DataFrame({MODEL: ["drift", "alignment", "persistence", "stacked"]}))
     'alignment'
     """
-    names = sorted(set(scores[MODEL]) - set(BASELINES))
+    names = sorted(set(scores[MODEL]) - set(BASELINES) - {STACKED})
     if len(names) != 1:
         raise ValueError(f"expected exactly one non-baseline model, found {names}")
     return names[0]
@@ -95,6 +96,18 @@ def crps_skill(
             )
     columns = [*by, "baseline", "cells", "crps_model", "crps_baseline", "skill"]
     return pd.DataFrame(rows, columns=columns)
+
+
+def skill_table(scores: pd.DataFrame, *, by: Sequence[str] = (HORIZON,)) -> pd.DataFrame:
+    """Tabulate :func:`crps_skill` of the model and of the stacked forecast (``model`` column).
+
+    The stacked forecast is compared with the baselines only (it contains the model).
+    """
+    tables = [crps_skill(scores, by=by).assign(**{MODEL: model_name(scores)})]
+    if STACKED in set(scores[MODEL]):
+        tables.append(crps_skill(scores, model=STACKED, by=by).assign(**{MODEL: STACKED}))
+    table = pd.concat(tables, ignore_index=True)
+    return table[[MODEL, *(c for c in table.columns if c != MODEL)]]
 
 
 def coverage_table(

@@ -17,7 +17,12 @@ from forecast.data.codebook import Codebook
 from forecast.dims import POLES
 from forecast.errors import DataError
 from forecast.model.spec import AlignmentSpec
-from forecast.model.transforms import GAUSSIAN_KINDS, standardisation, to_link
+from forecast.model.transforms import (
+    GAUSSIAN_KINDS,
+    link_slope,
+    standardisation,
+    to_link,
+)
 from forecast.periods import PANDAS_FREQ, format_period, parse_period, steps_covered
 
 FAMILIES = ("gaussian", "binomial", "binary")
@@ -44,6 +49,8 @@ class Observations:
         Position of the previous observation of the same (indicator, state) series (-1 for
         the first) and the number of the indicator's own periods since it (0 for the first).
         Observations are sorted by indicator, state and period.
+    se
+        The published standard error on the standardised link scale (0 where none).
     """
 
     state: NDArray[np.int64]
@@ -55,6 +62,7 @@ class Observations:
     period: tuple[str, ...]
     previous: NDArray[np.int64]
     gap: NDArray[np.int64]
+    se: NDArray[np.float64]
 
     def __len__(self) -> int:
         return int(self.state.size)
@@ -106,8 +114,9 @@ def _family(kind: str) -> str:
 
 def _empty(max_span: int) -> Observations:
     z = np.zeros(0, dtype=np.int64)
+    f = np.zeros(0)
     return Observations(
-        z, z, np.zeros((0, max_span), np.int64), np.zeros((0, max_span)), np.zeros(0), z, (), z, z
+        z, z, np.zeros((0, max_span), np.int64), np.zeros((0, max_span)), f, z, (), z, z, f
     )
 
 
@@ -205,12 +214,14 @@ def build_model_data(
     st_idx = np.asarray(used["state"].map(state_pos), dtype=np.int64)
     values = used["value"].to_numpy(dtype=float)
     n_trials = used["n"].to_numpy(dtype=float)
+    published_se = used["se"].to_numpy(dtype=float) if "se" in used else np.full(len(used), np.nan)
     fam = np.array([_family(kinds[i]) for i in ind_idx])
 
     centre = np.zeros(len(indicators))
     scale = np.ones(len(indicators))
     offset = np.array([c.offset for c in cb])
     y = np.zeros(len(used))
+    se = np.zeros(len(used))
     # trials used to draw future binomial values: the series' median, else the indicator's
     typical = np.ones((len(indicators), len(states)), dtype=np.int64)
     for i, c in enumerate(cb):
@@ -219,6 +230,8 @@ def build_model_data(
             link = to_link(values[rows], c.kind, offset=c.offset, clip=spec.share_clip)
             centre[i], scale[i] = standardisation(link)
             y[rows] = (link - centre[i]) / scale[i]
+            slope = link_slope(values[rows], c.kind, offset=c.offset, clip=spec.share_clip)
+            se[rows] = np.nan_to_num(published_se[rows]) * slope / scale[i]
         elif c.kind == "binomial":
             y[rows] = np.round(values[rows] * n_trials[rows])
             typical[i, :] = max(int(np.median(n_trials[rows])), 1)
@@ -250,6 +263,7 @@ def build_model_data(
             period=tuple(labels[r] for r in rows),
             previous=previous,
             gap=gap,
+            se=se[rows],
         )
 
     return ModelData(

@@ -164,13 +164,14 @@ def observed_dataset(data: ModelData) -> xr.Dataset:
                 f"{dim}_{INDICATOR}": (dim, [data.indicators[i] for i in obs.indicator]),
                 f"{dim}_{PERIOD}": (dim, list(obs.period)),
                 f"{dim}_trials": (dim, obs.trials),
+                f"{dim}_se": (dim, obs.se),
             },
         )
     return xr.Dataset(out)
 
 
-def constant_dataset(data: ModelData) -> xr.Dataset:
-    """Per-indicator constants the projection needs to return to the natural scale."""
+def constant_dataset(data: ModelData, spec: AlignmentSpec) -> xr.Dataset:
+    """Per-indicator constants and the spec's settings the projection needs."""
     ind = {INDICATOR: list(data.indicators)}
     return xr.Dataset(
         {
@@ -185,7 +186,11 @@ def constant_dataset(data: ModelData) -> xr.Dataset:
             "typical_trials": ((INDICATOR, STATE), data.typical_trials),
         },
         coords=ind | {STATE: list(data.states)},
-        attrs={"step": data.step, "share_clip": data.share_clip},
+        attrs={
+            "step": data.step,
+            "share_clip": data.share_clip,
+            "drift_damping": spec.projection.drift_damping,
+        },
     )
 
 
@@ -241,6 +246,7 @@ def _finish(
     raw: xr.DataTree,
     model: pm.Model,
     data: ModelData,
+    spec: AlignmentSpec,
     settings: FitSettings,
     *,
     log_likelihood: bool = True,
@@ -261,7 +267,7 @@ def _finish(
     if log_likelihood:
         posterior["log_likelihood"] = pointwise_log_likelihood(groups["posterior"], model)
     posterior["observed_data"] = observed_dataset(data)
-    posterior["constant_data"] = constant_dataset(data)
+    posterior["constant_data"] = constant_dataset(data, spec)
     posterior["posterior"].attrs.update(
         {
             "inference_method": settings.method,
@@ -328,7 +334,7 @@ def fit_alignment_model(
         raw = _sample_other(model, settings, progressbar)
         # PyMC compiles inside its samplers, so the split is not available
         compile_seconds, sampling = 0.0, time.perf_counter() - start
-    posterior = _finish(raw, model, data, settings, log_likelihood=log_likelihood)
+    posterior = _finish(raw, model, data, spec, settings, log_likelihood=log_likelihood)
     return FitResult(posterior, compile_seconds, sampling, model)
 
 

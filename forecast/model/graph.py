@@ -83,7 +83,9 @@ def structure_key(data: ModelData, spec: AlignmentSpec) -> tuple[object, ...]:
     """Return what must match for a compiled model to be reused on other data."""
     families = tuple(f for f in FAMILIES if len(data.obs[f]))
     max_span = {f: data.obs[f].cover.shape[1] for f in families}
-    priors_and_options = {k: v for k, v in spec.to_dict().items() if k != "sampler"}
+    priors_and_options = {
+        k: v for k, v in spec.to_dict().items() if k not in ("sampler", "projection")
+    }
     return (
         data.states,
         data.indicators,
@@ -141,6 +143,7 @@ def observation_arrays(data: ModelData) -> dict[str, NDArray]:
             # rows are sorted by series: the previous observation is always the row above
             assert np.all(obs.previous[has_prev] == np.flatnonzero(has_prev) - 1)
             arrays["gaussian_obs_gap"] = obs.gap.astype(REAL_DTYPE)
+            arrays["gaussian_obs_se"] = obs.se.astype(REAL_DTYPE)
     arrays["centring_weight"] = centring_weights(data).astype(REAL_DTYPE)
     return arrays
 
@@ -335,10 +338,11 @@ def build_alignment_model(data: ModelData, spec: AlignmentSpec) -> pm.Model:
             resid_prev = pt.concatenate([pt.zeros((1,)), resid[:-1]])
             carry = has_prev * phi_d * resid_prev
             shrink = 1.0 - has_prev * phi_d**2
+            # a value published with a standard error adds its variance
             pm.Normal(
                 "y_gaussian",
                 mu=mu + carry,
-                sigma=noise[local] * pt.sqrt(shrink),
+                sigma=pt.sqrt(noise[local] ** 2 * shrink + arrays["gaussian_obs_se"] ** 2),
                 observed=y,
                 dims=obs_dim("gaussian"),
             )

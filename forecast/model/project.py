@@ -5,7 +5,8 @@ an explicit seed, plus optional ``offsets`` (what-if shocks and drift changes, a
 increments, so they persist in the random walk). Indicator values go through the measurement
 equation *with* observation noise, so their intervals are predictive intervals that widen
 with the horizon. Gaussian indicators continue their AR(1) deviation from the last observed
-value of each series.
+value of each series. Shares whose draws fall beyond the clip are the model's exact 0 and 1
+(the likelihood reads a clipped 0 or 1 as the clip).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from forecast.dims import (
     STATE,
 )
 from forecast.errors import ForecastError
-from forecast.model.transforms import GAUSSIAN_KINDS, from_link, inverse_logit
+from forecast.model.transforms import GAUSSIAN_KINDS, from_link, inverse_logit, to_link
 from forecast.model.trees import group
 from forecast.periods import (
     PANDAS_FREQ,
@@ -53,12 +54,18 @@ def future_steps(posterior: xr.DataTree, until: str) -> list[str]:
     return [format_period(p) for p in pd.period_range(last + 1, end, freq=PANDAS_FREQ[step])]
 
 
+def drift_damping_of(posterior: xr.DataTree) -> float:
+    """Return the drift damping of the run's spec (1, a straight line, for runs without one)."""
+    return float(group(posterior, "constant_data").attrs.get("drift_damping", 1.0))
+
+
 def project_latent(
     posterior: xr.DataTree,
     until: str,
     *,
     random_seed: int,
     offsets: xr.DataArray | None = None,
+    drift_damping: float | None = None,
 ) -> xr.DataArray:
     """Latent alignment for history and horizon, ``(chain, draw, state, pole, period)``.
 
@@ -74,6 +81,9 @@ def project_latent(
     offsets
         Optional additions to the future increments, dims ``(state, pole, period)`` over the
         future periods (missing entries count as zero).
+    drift_damping
+        The drift's weight in step ``h`` ahead is ``drift_damping ** h`` (1: the fitted drift
+        in a straight line; 0: none). By default the run's own (its spec's ``[projection]``).
     """
     post = group(posterior, "posterior")
     history = post["alignment"].transpose(CHAIN, DRAW, STATE, POLE, PERIOD)
@@ -87,9 +97,11 @@ def project_latent(
     if "innovation_chol" in post:
         chol = post["innovation_chol"].values  # (chain, draw, pole, pole_row)
         z = np.einsum("cdkj,cdshj->cdshk", chol, z)
+    damping = drift_damping_of(posterior) if drift_damping is None else drift_damping
+    weight = damping ** np.arange(1, len(future) + 1, dtype=float)
     drift = post["drift"].transpose(CHAIN, DRAW, STATE, POLE).values[:, :, :, None, :]
     vol = post["volatility"].transpose(CHAIN, DRAW, STATE, POLE).values[:, :, :, None, :]
-    increments = drift + vol * z
+    increments = drift * weight[None, None, None, :, None] + vol * z
     if offsets is not None:
         extra = (
             offsets.reindex({PERIOD: future}, fill_value=0.0)
@@ -178,6 +190,7 @@ def _ar_deviations(
     obs_state = y[f"{dim}_{STATE}"].values[mine]
     obs_period = [parse_period(p) for p in y[f"{dim}_{PERIOD}"].values[mine]]
     obs_y = y.values[mine]
+    obs_se = y[f"{dim}_se"].values[mine] if f"{dim}_se" in y.coords else np.zeros(mine.sum())
     targets = {format_period(p): j for j, p in enumerate(periods)}
     states = [str(v) for v in eta[STATE].values]
     for s_pos, state in enumerate(states):
@@ -200,6 +213,10 @@ def _ar_deviations(
                 phi_d * resid[:, :, last_obs]
                 + noise[:, :, 0] * np.sqrt(1.0 - phi_d**2) * eps[:, :, s_pos, j]
             )
+        # a value published with a standard error: the series' median one, as the likelihood
+        se = float(np.median(obs_se[rows]))
+        if se > 0:
+            dev[:, :, s_pos, :] += se * rng.standard_normal(dev[:, :, s_pos, :].shape)
     return dev
 
 
@@ -233,7 +250,14 @@ def project_indicators(
             scale = float(const["scale"].sel({INDICATOR: indicator}))
             centre = float(const["centre"].sel({INDICATOR: indicator}))
             offset = float(const["offset"].sel({INDICATOR: indicator}))
-            values = from_link((eta + dev) * scale + centre, kind, offset=offset)
+            link = (eta + dev) * scale + centre
+            values = from_link(link, kind, offset=offset)
+            if kind == "share":
+                # the likelihood reads an exact 0 or 1 as the clip, so the draws beyond the
+                # clip are the model's exact 0 and 1 (178 arms shares are exactly 0)
+                clip = float(const.attrs["share_clip"])
+                values = np.where(link <= to_link(clip, "share", clip=0.0), 0.0, values)
+                values = np.where(link >= to_link(1.0 - clip, "share", clip=0.0), 1.0, values)
         elif kind == "binomial":
             prob = inverse_logit(eta)
             if "concentration" in post:
@@ -270,6 +294,7 @@ def project(
     *,
     random_seed: int,
     offsets: xr.DataArray | None = None,
+    drift_damping: float | None = None,
 ) -> xr.Dataset:
     """Forecast draws of the latent and the indicators over history and horizon.
 
@@ -284,6 +309,8 @@ def project(
     offsets
         Optional what-if additions to the latent's future increments (see
         :func:`project_latent`).
+    drift_damping
+        See :func:`project_latent` (default: the run's own).
 
     Returns
     -------
@@ -292,7 +319,9 @@ def project(
         ``indicators (chain, draw, state, indicator, period)``; ``attrs["last_fitted"]`` is the
         last period of the fitted path.
     """
-    latent = project_latent(posterior, until, random_seed=random_seed, offsets=offsets)
+    latent = project_latent(
+        posterior, until, random_seed=random_seed, offsets=offsets, drift_damping=drift_damping
+    )
     # a different stream for observation noise than for the latent's innovations
     indicators = project_indicators(posterior, latent, random_seed=random_seed + 1)
     post = group(posterior, "posterior")

@@ -119,7 +119,7 @@ def simulate(
 
 
 def _gaussian_values(data: ModelData, values: dict, rng: np.random.Generator) -> np.ndarray:
-    """Linear predictor plus AR(1) deviations, series by series in time order."""
+    """Linear predictor plus AR(1) deviations, series by series in time order, plus ``se``."""
     g = data.obs["gaussian"]
     theta = np.asarray(values["alignment"])  # (state, pole, period)
     pole = data.pole_index[g.indicator]
@@ -140,4 +140,4 @@ def _gaussian_values(data: ModelData, values: dict, rng: np.random.Generator) ->
             resid[j] = phi_d * resid[j - 1] + noise[j] * np.sqrt(1.0 - phi_d**2) * eps[j]
         else:
             resid[j] = noise[j] * eps[j]
-    return mu + resid
+    return mu + resid + g.se * rng.standard_normal(len(g))

@@ -58,6 +58,18 @@ class SamplerSettings:
 
 
 @dataclass(frozen=True)
+class ProjectionSettings:
+    """How a fitted run is carried forward (no effect on the fit).
+
+    ``drift_damping`` multiplies the state drift in each future step by ``damping^h``:
+    1 extrapolates the fitted drift in a straight line, 0 drops it (a random walk from the
+    last fitted level). Chosen by the pseudo-real-time backtest.
+    """
+
+    drift_damping: float = 1.0
+
+
+@dataclass(frozen=True)
 class AlignmentSpec:
     """Everything that defines a fit of the dynamic alignment model, except data and seed.
 
@@ -79,6 +91,7 @@ class AlignmentSpec:
     share_clip: float = 0.01
     priors: Priors = field(default_factory=Priors)
     sampler: SamplerSettings = field(default_factory=SamplerSettings)
+    projection: ProjectionSettings = field(default_factory=ProjectionSettings)
 
     def reference_of(self, pole: str) -> str:
         """Return the reference indicator of ``pole``."""
@@ -149,7 +162,9 @@ def load_model_spec(path: str | Path, codebook: Codebook) -> AlignmentSpec:
     """
     path = Path(path)
     raw = read_toml(path)
-    check_keys(path, raw, required={"model", "indicators"}, optional={"priors", "sampler"})
+    check_keys(
+        path, raw, required={"model", "indicators"}, optional={"priors", "sampler", "projection"}
+    )
     for table in raw:
         if not isinstance(raw[table], dict):
             raise SpecError(path, "expected a table", key=table)
@@ -238,6 +253,11 @@ def load_model_spec(path: str | Path, codebook: Codebook) -> AlignmentSpec:
     for f in fields(Priors):
         if f.name not in ("volatility_log_mean",) and getattr(priors, f.name) <= 0:
             raise SpecError(path, "must be positive", key=f"priors.{f.name}")
+    projection = ProjectionSettings(
+        **_numbers(path, raw.get("projection", {}), ProjectionSettings, "projection")
+    )
+    if not 0 <= projection.drift_damping <= 1:
+        raise SpecError(path, "must be in [0, 1]", key="projection.drift_damping")
     sampler = SamplerSettings(**_numbers(path, raw.get("sampler", {}), SamplerSettings, "sampler"))
     if sampler.method not in METHODS:
         raise SpecError(path, f"method must be one of {', '.join(METHODS)}", key="sampler.method")
@@ -259,4 +279,5 @@ def load_model_spec(path: str | Path, codebook: Codebook) -> AlignmentSpec:
         share_clip=clip,
         priors=priors,
         sampler=sampler,
+        projection=projection,
     )

@@ -38,6 +38,27 @@ def to_link(values: ArrayLike, kind: str, *, offset: float = 0.0, clip: float = 
     raise ValueError(f"kind {kind!r} has no Gaussian link scale")
 
 
+def link_slope(values: ArrayLike, kind: str, *, offset: float = 0.0, clip: float = 0.01) -> NDArray:
+    """Return the derivative of :func:`to_link` at ``values`` (a standard error to the link scale).
+
+    Examples
+    --------
+    >>> link_slope([0.5, 0.0], "share").round(3).tolist()
+    [4.0, 101.01]
+    >>> link_slope([1.0], "continuous")
+    array([1.])
+    """
+    x = np.asarray(values, dtype=float)
+    if kind == "share":
+        p = np.clip(x, clip, 1.0 - clip)
+        return 1.0 / (p * (1.0 - p))
+    if kind == "positive":
+        return 1.0 / np.maximum(x + offset, np.finfo(float).tiny)
+    if kind == "continuous":
+        return np.ones_like(x)
+    raise ValueError(f"kind {kind!r} has no Gaussian link scale")
+
+
 def inverse_logit(z: ArrayLike) -> NDArray:
     """Return ``1 / (1 + exp(-z))``, exactly 0 where ``exp(-z)`` overflows (``z`` below about -709).
 

@@ -14,12 +14,14 @@ from forecast.atomic import atomic_path
 from forecast.data.codebook import Codebook, load_codebook
 from forecast.data.panel import panel_sha256, read_panel
 from forecast.defaults import DEFAULT_HORIZON
+from forecast.errors import ForecastError
 from forecast.model.design import build_model_data
 from forecast.model.diagnostics import Diagnostics, convergence_summary, diagnose
 from forecast.model.fit import CompiledModels, FitSettings, fit_alignment_model
 from forecast.model.project import project
 from forecast.model.runs import Run, new_run_id, save_run
 from forecast.model.spec import AlignmentSpec, load_model_spec
+from forecast.model.stacked import DEFAULT_STACKING, FORECASTS, read_weights, stack_forecast
 from forecast.model.summaries import alignment_table, indicator_table
 
 __all__ = ["DEFAULT_HORIZON", "FitOutcome", "fit_panel", "forecast_run", "write_forecast"]
@@ -104,17 +106,69 @@ def fit_panel(
 
 
 def forecast_run(
-    run: Run, until: str = DEFAULT_HORIZON, *, random_seed: int | None = None
+    run: Run,
+    until: str = DEFAULT_HORIZON,
+    *,
+    random_seed: int | None = None,
+    forecast: str = "stacked",
+    weights_path: str | Path = DEFAULT_STACKING,
 ) -> xr.Dataset:
     """Forecast draws (latent and indicators) of a stored run through ``until``.
 
-    The seed defaults to the run's own, so a run's forecast is reproducible.
+    Parameters
+    ----------
+    run
+        A stored run.
+    until
+        Last forecast period.
+    random_seed
+        Defaults to the run's own seed, so a run's forecast is reproducible.
+    forecast
+        ``stacked`` (default): the indicator draws of future cells are the backtested
+        mixture of the model with the persistence and local-level baselines
+        (:mod:`forecast.model.stacked`), when weights learned for the run's spec exist and
+        the run's panel is at hand unchanged; otherwise, and with ``model``, the model's
+        own forecast. ``attrs["forecast"]`` says which, ``attrs["forecast_note"]`` why.
+    weights_path
+        The stacking weights (``models/stacking.toml`` by default).
     """
+    if forecast not in FORECASTS:
+        raise ForecastError(f"--forecast must be one of {', '.join(FORECASTS)}, got {forecast!r}")
     seed = int(run.manifest["seed"]) if random_seed is None else random_seed
-    forecast = project(run.posterior(), until, random_seed=seed)
-    forecast.attrs["run_id"] = run.run_id
-    forecast.attrs["converged"] = int(run.converged)
-    return forecast
+    draws = project(run.posterior(), until, random_seed=seed)
+    draws.attrs.update({"run_id": run.run_id, "converged": int(run.converged)})
+    draws.attrs.update({"forecast": "model", "forecast_note": "asked for the model's forecast"})
+    if forecast == "model":
+        return draws
+    why = _no_stacking(run, Path(weights_path))
+    if why:
+        draws.attrs["forecast_note"] = why
+        return draws
+    codebook = load_codebook()
+    panel = read_panel(run.manifest["data"]["path"], codebook)
+    stacked = stack_forecast(
+        draws, panel, codebook, read_weights(weights_path), random_seed=seed + 2
+    )
+    stacked.attrs["forecast_note"] = (
+        "the backtested mixture of the model with the persistence and local-level baselines"
+    )
+    return stacked
+
+
+def _no_stacking(run: Run, weights_path: Path) -> str:
+    """Why a run's forecast cannot be stacked ("" when it can)."""
+    if not weights_path.is_file():
+        return f"no stacking weights at {weights_path}: the model's own forecast"
+    weights = read_weights(weights_path)
+    if weights.spec_sha256 != run.manifest["spec"]["sha256"]:
+        return (
+            f"the stacking weights in {weights_path} were learned for another model spec: "
+            "the model's own forecast"
+        )
+    data = Path(run.manifest["data"]["path"])
+    if not data.is_file() or panel_sha256(data) != run.manifest["data"]["sha256"]:
+        return f"the run's panel {data} is not at hand unchanged: the model's own forecast"
+    return ""
 
 
 def write_forecast(forecast: xr.Dataset, out_dir: str | Path) -> dict[str, Path]:

@@ -7,6 +7,7 @@ import pandas as pd
 import xarray as xr
 from numpy.typing import NDArray
 
+from forecast.data.levels import is_level
 from forecast.dims import INDICATOR, PERIOD, QUANTILE, STATE
 from forecast.plots.bands import INTERVALS
 
@@ -22,7 +23,10 @@ def check_panel(panel: pd.DataFrame) -> None:
 
 
 def observed_series(panel: pd.DataFrame, state: str, indicator: str) -> pd.DataFrame:
-    """Rows ``period, value`` of one state's indicator, missing values dropped.
+    """Rows ``period, value`` of one state's indicator, missing values and non-levels dropped.
+
+    Binomial values resting on fewer than :data:`forecast.data.levels.MIN_TRIALS` trials are
+    not levels (see :mod:`forecast.data.levels`) and are not drawn.
 
     Examples
     --------
@@ -33,7 +37,8 @@ def observed_series(panel: pd.DataFrame, state: str, indicator: str) -> pd.DataF
     """
     check_panel(panel)
     rows = panel[(panel[STATE] == state) & (panel[INDICATOR] == indicator)]
-    rows = rows[rows["value"].notna()]
+    # a UN year resting on a handful of roll calls is not a point on the series' path
+    rows = rows[rows["value"].notna().to_numpy() & is_level(rows)]
     out = pd.DataFrame(
         {PERIOD: rows[PERIOD].astype(str).to_numpy(), "value": rows["value"].to_numpy(float)}
     )

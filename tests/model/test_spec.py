@@ -137,7 +137,9 @@ BAD_SPECS: dict[str, tuple[Callable[[str], str], str, str]] = {
         "measures pole CHN",
     ),
     "binomial reference": (
-        edited('RUS = "trade_share_rus"', 'RUS = "unga_agree_rus"'),
+        lambda text: edited('RUS = "trade_share_rus"', 'RUS = "unga_agree_rus"')(
+            edited('"unga_ideal_rus"', '"unga_agree_rus"')(text)
+        ),
         "indicators.reference.RUS",
         "must be a share",
     ),
