@@ -40,6 +40,22 @@ def parse_range(text: str, option: str) -> tuple[int, ...]:
     return tuple(range(bounds[0], bounds[1] + 1))
 
 
+def parse_floats(text: str | None, option: str) -> tuple[float, ...]:
+    """Parse ``1,0.5`` into floats (nothing for ``None``).
+
+    Examples
+    --------
+    >>> parse_floats("1,0.5", "--drift-damping"), parse_floats(None, "--drift-damping")
+    ((1.0, 0.5), ())
+    """
+    if text is None:
+        return ()
+    try:
+        return tuple(float(part) for part in text.split(","))
+    except ValueError:
+        raise typer.BadParameter(f"{text!r}: expected numbers separated by commas") from None
+
+
 def backtest(
     origins: Annotated[
         str, typer.Option("--origins", help="Origin years FIRST:LAST (forecast made at year end).")
@@ -71,6 +87,14 @@ def backtest(
     progress: Annotated[
         bool, typer.Option("--progress/--no-progress", help="Progress bar.")
     ] = True,
+    drift_damping: Annotated[
+        str | None,
+        typer.Option(
+            "--drift-damping",
+            help="Also score these drift dampings of the projection, comma-separated "
+            "(e.g. 1,0.5), on the same fits.",
+        ),
+    ] = None,
     write_weights: Annotated[
         Path | None,
         typer.Option(
@@ -114,6 +138,7 @@ def backtest(
         seed=seed,
         target_accept=spec.sampler.target_accept,
         adaptation=spec.sampler.adaptation,
+        drift_dampings=parse_floats(drift_damping, "--drift-damping"),
     )
     plan = make_plan(read_panel(data, codebook), spec, codebook, settings)
     where = (

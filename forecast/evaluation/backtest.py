@@ -118,6 +118,17 @@ def origin_forecast(plan: BacktestPlan, fitted: OriginFit) -> xr.Dataset:
     return project(fitted.result.posterior, until, random_seed=fitted.settings.seed)
 
 
+def variant_name(model: str, setting: str, value: float) -> str:
+    """Name of a projection variant of ``model`` in score tables.
+
+    Examples
+    --------
+    >>> variant_name("alignment", "drift_damping", 1.0)
+    'alignment:drift_damping=1'
+    """
+    return f"{model}:{setting}={value:g}"
+
+
 def _fit_record(plan: BacktestPlan, fitted: OriginFit, seconds: float) -> dict[str, object]:
     settings = plan.settings
     with warnings.catch_warnings():
@@ -187,6 +198,13 @@ def run_origin(
     fitted = fit_origin(plan, origin, compiled=compiled, cores=cores)
     forecast = origin_forecast(plan, fitted)
     frames = [score_cells(forecast[INDICATOR_VAR], cells, plan.spec.name)]
+    until = target_period(origin, max(settings.horizons))
+    for damping in settings.drift_dampings:
+        variant = project(
+            fitted.result.posterior, until, random_seed=fitted.settings.seed, drift_damping=damping
+        )
+        name = variant_name(plan.spec.name, "drift_damping", damping)
+        frames.append(score_cells(variant[INDICATOR_VAR], cells, name))
     components = {COMPONENTS[0]: forecast[INDICATOR_VAR]}
     cut = public_at(plan.panel, origin_date(origin))
     for stream, method in enumerate(settings.baselines, start=2):
@@ -194,7 +212,7 @@ def run_origin(
             cut,
             plan.codebook,
             method=method,
-            until=target_period(origin, max(settings.horizons)),
+            until=until,
             indicators=plan.indicators,
             states=plan.states,
             draws=settings.draws * settings.chains,

@@ -44,6 +44,8 @@ class BacktestSettings:
     target_accept: float = 0.95
     adaptation: str = "draw_diag"
     baselines: tuple[str, ...] = BASELINES
+    #: drift dampings scored beside the spec's own, on the same fits (projection variants)
+    drift_dampings: tuple[float, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.origins or not self.horizons:
@@ -56,6 +58,8 @@ class BacktestSettings:
             )
         if min(self.draws, self.chains) < 1 or self.tune < 0 or self.seed < 0:
             raise ForecastError("draws and chains must be positive, tune and seed non-negative")
+        if any(not 0 <= d <= 1 for d in self.drift_dampings):
+            raise ForecastError("drift dampings must be in [0, 1]")
         unknown = set(self.baselines) - set(BASELINES)
         if unknown:
             raise ForecastError(f"unknown baselines: {', '.join(sorted(unknown))}")

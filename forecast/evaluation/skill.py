@@ -31,7 +31,9 @@ def model_name(scores: pd.DataFrame) -> str:
     >>> model_name(pd.DataFrame({MODEL: ["drift", "alignment", "persistence", "stacked"]}))
     'alignment'
     """
-    names = sorted(set(scores[MODEL]) - set(BASELINES) - {STACKED})
+    names = sorted(
+        m for m in set(scores[MODEL]) - set(BASELINES) - {STACKED} if VARIANT_MARK not in m
+    )
     if len(names) != 1:
         raise ValueError(f"expected exactly one non-baseline model, found {names}")
     return names[0]
@@ -98,14 +100,30 @@ def crps_skill(
     return pd.DataFrame(rows, columns=columns)
 
 
+#: what marks a projection variant's name (``alignment:drift_damping=1``)
+VARIANT_MARK = ":"
+
+
+def _present_baselines(scores: pd.DataFrame) -> list[str]:
+    return [b for b in BASELINES if b in set(scores[MODEL])]
+
+
 def skill_table(scores: pd.DataFrame, *, by: Sequence[str] = (HORIZON,)) -> pd.DataFrame:
     """Tabulate :func:`crps_skill` of the model and of the stacked forecast (``model`` column).
 
-    The stacked forecast is compared with the baselines only (it contains the model).
+    Projection variants (``alignment:drift_damping=1``) and the stacked forecast are each
+    compared with the baselines.
     """
-    tables = [crps_skill(scores, by=by).assign(**{MODEL: model_name(scores)})]
+    main = model_name(scores)
+    others = sorted(m for m in set(scores[MODEL]) if VARIANT_MARK in m)
     if STACKED in set(scores[MODEL]):
-        tables.append(crps_skill(scores, model=STACKED, by=by).assign(**{MODEL: STACKED}))
+        others.append(STACKED)
+    tables = [
+        crps_skill(scores, model=name, baselines=_present_baselines(scores), by=by).assign(
+            **{MODEL: name}
+        )
+        for name in [main, *others]
+    ]
     table = pd.concat(tables, ignore_index=True)
     return table[[MODEL, *(c for c in table.columns if c != MODEL)]]
 

@@ -6,6 +6,7 @@ Imitates Prophet's ``fit -> predict`` path; the CLI and the report pipeline call
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import xarray as xr
@@ -137,6 +138,8 @@ def forecast_run(
     seed = int(run.manifest["seed"]) if random_seed is None else random_seed
     draws = project(run.posterior(), until, random_seed=seed)
     draws.attrs.update({"run_id": run.run_id, "converged": int(run.converged)})
+    # periods after the data up to this year are nowcasts (plots label them so)
+    draws.attrs["nowcast_until"] = str(datetime.now(UTC).year)
     draws.attrs.update({"forecast": "model", "forecast_note": "asked for the model's forecast"})
     if forecast == "model":
         return draws

@@ -13,6 +13,7 @@ from forecast.plots.fan import (
     last_fitted,
     legend_handles,
     mark_horizon,
+    nowcast_until,
     period_span,
     variable_bands,
     with_note,
@@ -80,7 +81,7 @@ def plot_alignment_fans(
         for i, state in enumerate(rows):
             for j, pole in enumerate(cols):
                 ax = axes[i, j]
-                mark_horizon(ax, last, end, label=i == 0)
+                mark_horizon(ax, last, end, label=i == 0, nowcast=nowcast_until(forecast))
                 draw_fan(ax, bands.sel({STATE: state, POLE: pole}), pole_color(pole))
                 ax.axhline(0, color=NEUTRAL_COLOR, linewidth=0.5, zorder=1)
                 if i == 0:
@@ -144,7 +145,7 @@ def plot_alignment_fan(
         axes = fig.subplots(1, len(cols), sharex=True, sharey=True, squeeze=False)[0]
         for j, pole in enumerate(cols):
             ax = axes[j]
-            mark_horizon(ax, last, end, label=True)
+            mark_horizon(ax, last, end, label=True, nowcast=nowcast_until(forecast))
             draw_fan(ax, bands.sel({STATE: state, POLE: pole}), pole_color(pole))
             ax.axhline(0, color=NEUTRAL_COLOR, linewidth=0.5, zorder=1)
             ax.set_title(f"with {pole_label(pole)}", color=pole_color(pole))

@@ -132,25 +132,52 @@ def draw_observed(
         )
 
 
-def mark_horizon(ax: Axes, last: str | None, end: str | None, *, label: bool) -> None:
-    """Shade the horizon after ``last`` up to ``end`` and draw a line at the last fitted period."""
+def nowcast_until(forecast: xr.Dataset) -> str | None:
+    """Return the last period a forecast counts as a nowcast (``attrs["nowcast_until"]``), if any.
+
+    Periods after the last fitted one up to it are already under way or past but have no data
+    yet (nowcasts); later periods are forecasts.
+    """
+    value = forecast.attrs.get("nowcast_until")
+    return None if value is None else str(value)
+
+
+def _label(ax: Axes, x0: float, x1: float, text: str) -> None:
+    ax.text(
+        (x0 + x1) / 2,
+        0.97,
+        text,
+        transform=ax.get_xaxis_transform(),
+        ha="center",
+        va="top",
+        fontsize=7.5,
+        color=NEUTRAL_COLOR,
+        style="italic",
+    )
+
+
+def mark_horizon(
+    ax: Axes, last: str | None, end: str | None, *, label: bool, nowcast: str | None = None
+) -> None:
+    """Shade the periods after ``last`` up to ``end`` and draw a line at the last fitted period.
+
+    With ``nowcast``, the periods up to it are shaded lighter and labelled "nowcast", the rest
+    "forecast"; the observed history (up to ``last``) is left white.
+    """
     if last is None:
         return
     x_last = period_x(last)
     if end is not None and period_x(end) > x_last:
-        ax.axvspan(x_last, period_x(end), color=HORIZON_SHADE, zorder=0.2, linewidth=0)
-        if label:
-            ax.text(
-                (x_last + period_x(end)) / 2,
-                0.97,
-                "forecast",
-                transform=ax.get_xaxis_transform(),
-                ha="center",
-                va="top",
-                fontsize=7.5,
-                color=NEUTRAL_COLOR,
-                style="italic",
-            )
+        x_end = period_x(end)
+        x_now = min(max(period_x(nowcast), x_last), x_end) if nowcast is not None else x_last
+        if x_now > x_last:
+            ax.axvspan(x_last, x_now, color=HORIZON_SHADE, alpha=0.45, zorder=0.2, linewidth=0)
+            if label:
+                _label(ax, x_last, x_now, "nowcast")
+        if x_end > x_now:
+            ax.axvspan(x_now, x_end, color=HORIZON_SHADE, zorder=0.2, linewidth=0)
+            if label:
+                _label(ax, x_now, x_end, "forecast")
     ax.axvline(x_last, color=NEUTRAL_COLOR, linewidth=0.8, linestyle="--", zorder=1)
 
 

@@ -18,6 +18,7 @@ from forecast.plots.fan import (
     last_fitted,
     legend_handles,
     mark_horizon,
+    nowcast_until,
     period_span,
     set_value_axis,
     variable_bands,
@@ -106,7 +107,7 @@ def plot_indicator_fans(
             for i, key in enumerate(members):
                 used[i, j] = True
                 ax = grid[i, j]
-                mark_horizon(ax, last, end, label=i == 0)
+                mark_horizon(ax, last, end, label=i == 0, nowcast=nowcast_until(forecast))
                 draw_fan(ax, bands.sel({STATE: state, INDICATOR: key}), color)
                 if panel is not None:
                     observed = observed_series(panel, state, key)

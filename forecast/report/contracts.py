@@ -145,15 +145,40 @@ class TrackRecordRow:
 
 
 @dataclass(frozen=True)
+class CurrencyRow:
+    """How current one indicator the model uses is: its last observed period in each state."""
+
+    indicator: str
+    title: str
+    source: str
+    lag_months: int
+    last: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class CoverageFacts:
-    """What the data cover and how stale they are."""
+    """What the data cover and how current they are.
+
+    ``forecast_origin`` is the model's last period (the last year with any data); periods
+    after it up to the report's year are nowcasts, later ones forecasts.
+    """
 
     data_end: str
     report_quarter: str
     years_stale: int
     series: int
     indicators: int
-    last_by_indicator: tuple[tuple[str, str, str], ...]
+    states: tuple[str, ...] = ()
+    currency: tuple[CurrencyRow, ...] = ()
+    forecast_origin: str = ""
+
+    @property
+    def nowcast_years(self) -> tuple[str, ...]:
+        """Years after the forecast origin up to the report's year."""
+        if not self.forecast_origin:
+            return ()
+        first, last = int(self.forecast_origin[:4]) + 1, int(self.report_quarter[:4])
+        return tuple(str(y) for y in range(first, last + 1))
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ import pandas as pd
 import xarray as xr
 
 from forecast.data.codebook import Indicator
+from forecast.data.levels import levels_only
 from forecast.dims import (
     ALIGNMENT_VAR,
     INDICATOR,
@@ -25,9 +26,11 @@ from forecast.dims import (
     STATE,
     WHATIF,
 )
+from forecast.periods import parse_period
 from forecast.report.contracts import (
     Attribution,
     CoverageFacts,
+    CurrencyRow,
     Figure,
     HeadlineFacts,
     ProbabilityRow,
@@ -190,37 +193,66 @@ def whatif_rows(result: WhatIfResult | None) -> tuple[WhatIfRow, ...]:
 
 
 def coverage_facts(
-    panel: pd.DataFrame, codebook: Mapping[str, Indicator], quarter: str
+    panel: pd.DataFrame,
+    codebook: Mapping[str, Indicator],
+    quarter: str,
+    *,
+    indicators: Sequence[str] | None = None,
+    forecast_origin: str = "",
 ) -> CoverageFacts:
-    """Summarise what the panel covers and how stale it is at the report's quarter.
+    """Summarise what the panel covers and how current it is at the report's quarter.
+
+    Parameters
+    ----------
+    panel, codebook, quarter
+        The panel, its codebook and the report's quarter.
+    indicators
+        The indicators the run uses: the data-currency table lists these (default: all).
+    forecast_origin
+        The run's last period (its latent path ends there).
 
     Examples
     --------
     >>> from forecast.data.codebook import load_codebook
     >>> p = pd.DataFrame({"state": ["KAZ", "KGZ"], "indicator": ["trade_share_rus"] * 2,
     ...                   "period": ["2019", "2020"], "value": [0.2, 0.3]})
-    >>> c = coverage_facts(p, load_codebook(), "2026Q4")
-    >>> c.data_end, c.years_stale, c.series
-    ('2020', 6, 2)
+    >>> c = coverage_facts(p, load_codebook(), "2026Q4", forecast_origin="2020")
+    >>> c.data_end, c.years_stale, c.series, c.currency[0].last, c.nowcast_years[:2]
+    ('2020', 6, 2, ('2019', '2020'), ('2021', '2022'))
     """
     periods = panel[PERIOD].astype(str)
     data_end = str(periods.str[:4].astype(int).max())
-    last = panel.assign(year=periods.str[:4].astype(int)).groupby(INDICATOR)[PERIOD].max()
-    rows = tuple(
-        (
-            codebook[key].title if key in codebook else key,
-            codebook[key].source if key in codebook else "",
-            str(last[key]),
-        )
-        for key in sorted(last.index.astype(str), key=lambda k: (str(last[k]), k))
+    states = tuple(sorted(panel[STATE].astype(str).unique()))
+    keys = [
+        str(k)
+        for k in (indicators if indicators is not None else sorted(panel[INDICATOR].unique()))
+    ]
+    last = (
+        levels_only(panel)
+        .groupby([INDICATOR, STATE])[PERIOD]
+        .agg(lambda p: max(p, key=lambda x: parse_period(str(x)).end_time))
     )
+    rows = []
+    for key in keys:
+        mine = last[key] if key in last.index.get_level_values(0) else pd.Series(dtype=str)
+        rows.append(
+            CurrencyRow(
+                indicator=key,
+                title=codebook[key].title if key in codebook else key,
+                source=codebook[key].source if key in codebook else "",
+                lag_months=codebook[key].release_lag_months if key in codebook else 0,
+                last=tuple(str(mine[s]) if s in mine.index else "–" for s in states),
+            )
+        )
     return CoverageFacts(
         data_end=data_end,
         report_quarter=quarter,
         years_stale=max(int(quarter[:4]) - int(data_end), 0),
         series=int(panel[[STATE, INDICATOR]].drop_duplicates().shape[0]),
         indicators=int(panel[INDICATOR].nunique()),
-        last_by_indicator=rows,
+        states=states,
+        currency=tuple(rows),
+        forecast_origin=forecast_origin,
     )
 
 
@@ -257,7 +289,13 @@ def gather(
         attribution=attribution,
         whatifs=whatif_rows(whatifs),
         track_record=tuple(track_record),
-        coverage=coverage_facts(panel, codebook, quarter),
+        coverage=coverage_facts(
+            panel,
+            codebook,
+            quarter,
+            indicators=[str(k) for k in manifest.get("model", {}).get("indicators", [])] or None,
+            forecast_origin=str(forecast.attrs.get("last_fitted", "")),
+        ),
         figures=tuple(figures),
         ledger_path=ledger_path,
     )

@@ -83,6 +83,8 @@ def build_report(
     panel = read_panel(run.panel_path(data), codebook)
     with step("forecasting"):
         forecast = run_forecast(run, spec.periods())
+        # the years after the data up to the report's own are nowcasts, later ones forecasts
+        forecast.attrs["nowcast_until"] = quarter[:4]
     with step("scoring scenarios"):
         scenarios = scenario_probabilities(forecast, spec)
     with step("scoring what-ifs"):

@@ -17,7 +17,7 @@ from forecast.report.blocks import (
     Section,
     Table,
 )
-from forecast.report.contracts import ProbabilityRow, ReportInputs
+from forecast.report.contracts import CoverageFacts, ProbabilityRow, ReportInputs
 
 
 def likelihood_words(p: float) -> str:
@@ -89,14 +89,25 @@ def _status_banners(inputs: ReportInputs) -> list[Banner]:
         )
     cov = inputs.coverage
     if cov.years_stale > 0:
-        banners.append(
-            Banner(
-                "info",
-                f"The data end in {cov.data_end}. Everything after {cov.data_end} is a model "
-                f"projection, {cov.years_stale} years stale at this {cov.report_quarter} issue.",
-            )
-        )
+        banners.append(Banner("info", _currency_sentence(cov)))
     return banners
+
+
+def _currency_sentence(cov: CoverageFacts) -> str:
+    """One sentence on how current the data are, with nowcast and forecast years named."""
+    origin = cov.forecast_origin or cov.data_end
+    now = cov.nowcast_years
+    nowcast = (
+        f"{now[0]}–{now[-1]} are nowcasts (years under way or past, without data yet)"
+        if len(now) > 1
+        else (f"{now[0]} is a nowcast (a year without data yet)" if now else "")
+    )
+    parts = [
+        f"The newest data are for {cov.data_end}; the model's last period (its forecast origin) "
+        f"is {origin}.",
+        f"{nowcast}; later years are forecasts." if nowcast else "Later years are forecasts.",
+    ]
+    return " ".join(parts)
 
 
 def headline_section(inputs: ReportInputs) -> Section:
@@ -355,30 +366,32 @@ def diagnostics_section(inputs: ReportInputs) -> Section:
 
 
 def data_section(inputs: ReportInputs) -> Section:
-    """Build coverage and staleness of the data, and where they come from."""
+    """Build how current the data are, coverage, and where they come from."""
     cov = inputs.coverage
-    stale = (
-        f"The data end in {cov.data_end}. This {cov.report_quarter} report therefore rests on "
-        f"data {cov.years_stale} years old: everything after {cov.data_end} is projection."
-        if cov.years_stale > 0
-        else f"The data run to {cov.data_end}."
-    )
+    header = ("indicator", "source", "lag (months)", *cov.states)
+    rows = tuple((row.title, row.source, str(row.lag_months), *row.last) for row in cov.currency)
     return Section(
         "data",
-        "Data coverage and staleness",
+        "Data currency and coverage",
         (
-            Paragraph(stale),
-            FigureRef("coverage"),
-            Table(
-                "Last observed period by indicator",
-                ("indicator", "source", "last period"),
-                cov.last_by_indicator,
-                (False, False, True),
+            Paragraph(_currency_sentence(cov)),
+            Paragraph(
+                "Each indicator ends where its source ends: the table gives the last period "
+                "observed in each state (– for none) and the source's publication lag, the "
+                "months after a period's end until its value is public. A UN year resting on "
+                "fewer than 10 roll calls is not counted as observed."
             ),
+            Table(
+                "Data currency: last observed period by indicator and state",
+                header,
+                rows,
+                (False, False, True, *(True for _ in cov.states)),
+            ),
+            FigureRef("coverage"),
             Paragraph(
                 f"{cov.series} state-indicator series of {cov.indicators} indicators. Origins, "
                 "licences and caveats of every source are in data/SOURCES.md; the panel is rebuilt "
-                "byte for byte by `forecast data build --raw ../shared/data`."
+                "byte for byte by forecast data build --raw ../shared/data."
             ),
         ),
     )

@@ -1,21 +1,29 @@
-"""A tiny real backtest of the bundled panel: 2 origins, horizons 1 and 2, very few draws.
+"""A tiny real backtest of the bundled panel: one origin, horizons 0 to 2, very few draws.
 
-Its latent path (1992-2020) has the structure of the session's bundled fit, so every origin
-reuses the session's compiled model. The numbers are meaningless at these sizes; the test
-checks the mechanics: vintage cuts, the same cells for every model, reuse of the compiled
-model, reproducibility, and (slow) identical results on a two-worker Dask cluster.
+The origin fits the data public at the end of 2018, whose latent path ends in 2017 (its own
+structure: one compile). The numbers are meaningless at these sizes; the tests check the
+mechanics: vintage cuts, the same cells for every model, the stacked forecast, reuse of the
+compiled model, reproducibility, the forecast being ``forecast predict``'s, and (slow)
+identical results on a two-worker Dask cluster.
 """
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from forecast.dims import HORIZON, MODEL, ORIGIN, PERIOD
-from forecast.evaluation.backtest import run_backtest, run_origin, write_tables
+from forecast.evaluation.backtest import (
+    fit_origin,
+    origin_forecast,
+    run_backtest,
+    run_origin,
+    write_tables,
+)
 from forecast.evaluation.cells import CELL_COLUMNS
 from forecast.evaluation.plan import BacktestSettings, make_plan
-from forecast.evaluation.skill import coverage_table, crps_skill
+from forecast.evaluation.skill import coverage_table, skill_table
 
 TINY = dict(draws=40, tune=40, chains=2, seed=3)
 
@@ -30,9 +38,8 @@ def _plan(codebook, origins, horizons):
 
 
 @pytest.fixture(scope="module")
-def tiny(codebook, compiled_models, bundled_fit):
-    # bundled_fit first: it compiles the model every origin below reuses
-    plan = _plan(codebook, (2017, 2018), (1, 2))
+def tiny(codebook, compiled_models):
+    plan = _plan(codebook, (2018,), (0, 1, 2))
     done: list[int] = []
     result = run_backtest(plan, compiled=compiled_models, on_origin=done.append)
     return plan, result, done
@@ -41,39 +48,66 @@ def tiny(codebook, compiled_models, bundled_fit):
 def test_every_model_is_scored_on_the_same_cells(tiny):
     _, result, done = tiny
     scores = result.scores
-    assert done == [2017, 2018]
-    assert set(scores[MODEL]) == {"alignment", "persistence", "drift", "local_level"}
+    assert done == [2018]
+    models = {"alignment", "persistence", "drift", "local_level", "stacked"}
+    assert set(scores[MODEL]) == models
     cells = {m: set(map(tuple, g[list(CELL_COLUMNS)].to_numpy())) for m, g in scores.groupby(MODEL)}
     assert len({frozenset(c) for c in cells.values()}) == 1
-    assert sorted(scores.groupby(ORIGIN)[PERIOD].unique().map(sorted).sum()) == sorted(
-        ["2018", "2019", "2019", "2020"]
-    )
-    assert set(scores[HORIZON]) == {1, 2}
+    assert sorted(scores[PERIOD].unique()) == ["2018", "2019", "2020"]
+    assert set(scores[HORIZON]) == {0, 1, 2}
     assert scores["crps"].notna().all() and (scores["crps"] >= 0).all()
     assert scores["scale"].gt(0).all()
+    # the first origin has nothing earlier to learn weights from
+    assert set(result.weights["basis"]) == {"equal"}
 
 
-def test_origins_reuse_the_compiled_model_and_see_only_public_data(tiny):
+def test_the_origin_fits_what_was_public_then(tiny):
     _, result, _ = tiny
     fits = result.fits.set_index(ORIGIN)
-    assert (fits["compile_seconds"] == 0).all()
-    # a year more of data at the later origin
-    assert fits.loc[2017, "observations"] < fits.loc[2018, "observations"]
+    # most sources publish a year's values in the next year: the path ends in 2017
+    assert fits.loc[2018, "last_period"] == "2017"
+    assert fits.loc[2018, "compile_seconds"] > 0
     assert set(fits["method"]) == {"nuts"}
 
 
-def test_scores_are_reproducible_for_the_same_seed(tiny, compiled_models):
+def test_scores_are_reproducible_and_reuse_the_compiled_model(tiny, compiled_models):
     plan, result, _ = tiny
-    again = run_origin(plan, 2018, compiled=compiled_models).scores
-    first = result.scores[result.scores[ORIGIN] == 2018].reset_index(drop=True)
-    pd.testing.assert_frame_equal(again, first)
+    again = run_origin(plan, 2018, compiled=compiled_models)
+    assert again.fit["compile_seconds"] == 0
+    first = result.scores[(result.scores[ORIGIN] == 2018) & (result.scores[MODEL] != "stacked")]
+    pd.testing.assert_frame_equal(again.scores, first.reset_index(drop=True))
+
+
+def test_the_backtest_forecast_is_forecast_predicts(tiny, compiled_models, tmp_path):
+    """The forecast scored is the one `forecast predict` makes of the same fit, stored as a run."""
+    from forecast.model.diagnostics import diagnose
+    from forecast.model.runs import save_run
+    from forecast.model.workflow import forecast_run
+
+    plan, _, _ = tiny
+    fitted = fit_origin(plan, 2018, compiled=compiled_models)
+    scored = origin_forecast(plan, fitted)
+    posterior = fitted.result.posterior
+    manifest = {
+        "run_id": "origin-2018",
+        "seed": fitted.settings.seed,
+        "spec": {"sha256": plan.spec.sha256},
+        "data": {"path": "nowhere.csv", "sha256": ""},
+    }
+    diagnostics = diagnose(posterior, method="nuts", approximate=False)
+    run = save_run(tmp_path, posterior, manifest, diagnostics)
+    predicted = forecast_run(run, "2020", forecast="model")
+    assert predicted.attrs["forecast"] == "model"
+    for var in ("alignment", "indicators"):
+        np.testing.assert_array_equal(predicted[var].values, scored[var].values)
 
 
 def test_skill_and_coverage_tables_and_files(tiny, tmp_path):
     _, result, _ = tiny
-    skill = crps_skill(result.scores)
+    skill = skill_table(result.scores)
     assert set(skill["baseline"]) == {"persistence", "drift", "local_level"}
-    assert set(skill[HORIZON]) == {1, 2}
+    assert set(skill[MODEL]) == {"alignment", "stacked"}
+    assert set(skill[HORIZON]) == {0, 1, 2}
     coverage = coverage_table(result.scores)
     assert {"covered_50", "covered_90"} <= set(coverage.columns)
     paths = write_tables(tmp_path, {"scores": result.scores, "fits": result.fits})

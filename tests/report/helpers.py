@@ -8,6 +8,7 @@ from forecast.report.contracts import (
     Attribution,
     AttributionRow,
     CoverageFacts,
+    CurrencyRow,
     Figure,
     HeadlineFacts,
     ProbabilityRow,
@@ -87,12 +88,14 @@ def make_inputs(*, converged: bool = True, text: str = "", **overrides: object) 
     whatifs = (WhatIfRow("w", "Sanctions" + text, "a", "Balance" + text, 0.31, 0.45),)
     track = (TrackRecordRow("2026Q3", 650, 0, 0, None, None, 15, None),)
     coverage = CoverageFacts(
-        data_end="2020",
+        data_end="2024",
         report_quarter="2026Q4",
-        years_stale=6,
+        years_stale=2,
         series=65,
         indicators=13,
-        last_by_indicator=(("Trade" + text, "IMF DOTS", "2020"),),
+        states=("KAZ", "TJK"),
+        currency=(CurrencyRow("trade_share_rus", "Trade" + text, "IMF DOTS", 6, ("2023", "2020")),),
+        forecast_origin="2024",
     )
     figures = tuple(
         Figure(key, "Figure " + key + text, "Caption" + text, png, "alt " + key + text)

@@ -44,11 +44,16 @@ def test_headline_states_both_numbers_in_words():
     assert "probability 0.97." in html
 
 
-def test_data_staleness_is_said_plainly():
+def test_data_currency_is_said_plainly():
     inputs = make_inputs()
     text = render_markdown(inputs, build_sections(inputs))
-    assert "The data end in 2020" in text
-    assert "6 years" in text
+    assert "The newest data are for 2024" in text
+    assert "forecast origin) is 2024" in text
+    assert "2025–2026 are nowcasts" in text
+    # the currency table: last observed period per state, and the publication lag
+    assert "Data currency: last observed period by indicator and state" in text
+    row = next(line for line in text.splitlines() if "IMF DOTS" in line and "|" in line)
+    assert "| 6 |" in row and "2023" in row and "2020" in row
 
 
 @pytest.mark.parametrize("converged", [True, False])
