@@ -21,7 +21,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from forecast.data.codebook import Codebook, load_codebook
+from forecast.data.codebook import Codebook, Indicator, load_codebook
 from forecast.data.panel import read_panel, write_panel
 from forecast.dims import PANEL_COLUMNS, STATES
 from forecast.errors import DataError
@@ -130,21 +130,17 @@ def _period_end(period: pd.Period) -> dt.date:
 
 
 @st.composite
-def _valid_value(draw: st.DrawFn, kind: str, offset: float) -> tuple[float, float]:
-    """Draw ``(value, n)`` valid for an indicator of ``kind`` (n is NaN unless binomial)."""
-    if kind == "binomial":
-        n = draw(st.integers(1, 10_000))
+def _valid_value(draw: st.DrawFn, ind: Indicator) -> tuple[float, float]:
+    """Draw ``(value, n)`` valid for indicator ``ind`` (n is NaN unless binomial)."""
+    if ind.kind == "binomial":
+        n = draw(st.integers(1, ind.max_n))
         k = draw(st.integers(0, n))
         return k / n, float(n)
-    if kind == "share":
-        return draw(st.floats(0.0, 1.0)), np.nan
-    if kind == "binary":
+    if ind.kind == "binary":
         return float(draw(st.sampled_from([0, 1]))), np.nan
-    if kind == "positive":
-        low_ok = offset > 0
-        value = draw(st.floats(0.0, 1e12, exclude_min=not low_ok))
-        return value, np.nan
-    return draw(st.floats(allow_nan=False, allow_infinity=False)), np.nan
+    # anywhere in the codebook's plausible range, its bounds included where allowed
+    low, high, low_ok = ind.value_range()
+    return draw(st.floats(low, high, exclude_min=not low_ok)), np.nan
 
 
 @st.composite
@@ -169,7 +165,7 @@ def valid_panels(draw: st.DrawFn) -> pd.DataFrame:
         if (state, key, period_text) in seen:
             continue
         seen.add((state, key, period_text))
-        value, n = draw(_valid_value(ind.kind, ind.offset))
+        value, n = draw(_valid_value(ind))
         end = _period_end(parse_period(period_text))
         lag = draw(st.integers(0, (dt.date(9999, 12, 31) - end).days))
         source = draw(st.text(string.ascii_letters + " ,\"'", min_size=1, max_size=10))
