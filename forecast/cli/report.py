@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from forecast.cli.bounds import bounded
 from forecast.data.panel import DEFAULT_PANEL
-from forecast.defaults import DEFAULT_HORIZON, DEFAULT_LEDGER, DEFAULT_RUNS
+from forecast.defaults import DEFAULT_HORIZON, DEFAULT_LEDGER, DEFAULT_RUNS, MAX_SEED
 
 if TYPE_CHECKING:
     from rich.progress import Progress
@@ -83,7 +84,10 @@ def report(
         Path | None, typer.Option("--scenarios", help="Scenario spec TOML.")
     ] = None,
     whatif: Annotated[Path | None, typer.Option("--whatif", help="What-if spec TOML.")] = None,
-    seed: Annotated[int, typer.Option("--seed", help="Random seed of a fresh fit.")] = 1,
+    seed: Annotated[
+        int,
+        typer.Option("--seed", callback=bounded(0, MAX_SEED), help="Random seed of a fresh fit."),
+    ] = 1,
 ) -> None:
     """Write the quarterly report (HTML and Markdown) under reports/QUARTER/.
 

@@ -16,6 +16,7 @@ import pytest
 import xarray as xr
 
 from forecast.data.panel import DEFAULT_PANEL, panel_sha256
+from forecast.defaults import MAX_SEED
 from forecast.dims import INDICATOR, PERIOD, POLE, POLES, STATE
 from forecast.model.summaries import ALIGNMENT_COLUMNS, INDICATOR_COLUMNS
 from tests.data.panel_fixtures import Result, run_cli
@@ -153,10 +154,10 @@ def test_predict_to_another_directory_and_horizon(
 ) -> None:
     out = tmp_path / "out"
     before = sorted(p.name for p in bundled_run.path.iterdir())
-    result = run_cli(
-        ["predict", str(bundled_run.path), "--until", "2023", "--out", str(out)], capsys
-    )
-    assert result.code == 0
+    # the largest seed a command accepts goes through to the stored forecast's attributes
+    args = ["predict", str(bundled_run.path), "--until", "2023", "--out", str(out)]
+    result = run_cli([*args, "--seed", str(MAX_SEED)], capsys)
+    assert result.code == 0, result
     assert sorted(p.name for p in bundled_run.path.iterdir()) == before
     assert sorted(p.name for p in out.iterdir()) == [
         "alignment.csv",
@@ -165,6 +166,8 @@ def test_predict_to_another_directory_and_horizon(
     ]
     alignment = pd.read_csv(out / "alignment.csv", dtype={PERIOD: str})
     assert alignment[PERIOD].max() == "2023"
+    with xr.open_dataset(out / "forecast.nc", engine="h5netcdf") as stored:
+        assert int(stored.attrs["random_seed"]) == MAX_SEED
 
 
 def test_predict_before_the_data_end_is_an_error(
