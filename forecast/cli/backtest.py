@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from forecast.cli.bounds import bounded
+from forecast.cli.paths import output_dir
 from forecast.data.panel import DEFAULT_PANEL
 from forecast.defaults import MAX_SEED
 from forecast.dims import HORIZON, INDICATOR
@@ -99,6 +100,7 @@ def backtest(
         )
     if workers is not None and scheduler is not None:
         raise typer.BadParameter("give --workers or --scheduler, not both", param_hint="--workers")
+    output_dir(out, "--out")
     codebook = load_codebook()
     spec = load_model_spec(model, codebook)
     settings = BacktestSettings(

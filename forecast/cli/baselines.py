@@ -9,6 +9,7 @@ import typer
 
 from forecast.atomic import atomic_path
 from forecast.cli.bounds import bounded
+from forecast.cli.paths import output_dir
 from forecast.data.codebook import load_codebook
 from forecast.data.panel import DEFAULT_PANEL, read_panel
 from forecast.defaults import DEFAULT_HORIZON, MAX_SEED
@@ -39,6 +40,7 @@ def baselines(
         raise typer.BadParameter(
             f"must be one of {', '.join(BASELINES)} or all", param_hint="--method"
         )
+    output_dir(out, "--out")
     codebook = load_codebook()
     panel = read_panel(data, codebook)
     for name in BASELINES if method == "all" else (method,):

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from forecast.cli.bounds import bounded
+from forecast.cli.paths import output_dir
 from forecast.data.codebook import load_codebook
 from forecast.data.panel import DEFAULT_PANEL
 from forecast.defaults import DEFAULT_HORIZON, DEFAULT_RUNS, MAX_SEED
@@ -54,6 +55,7 @@ def fit(
 
     if method is not None and method not in METHODS:
         raise typer.BadParameter(f"must be one of {', '.join(METHODS)}", param_hint="--method")
+    output_dir(runs, "--runs")
     spec = load_model_spec(model, load_codebook())
     settings = settings_from_spec(
         spec, draws=draws, tune=tune, chains=chains, seed=seed, method=method
@@ -96,8 +98,10 @@ def predict(
     from forecast.model.workflow import forecast_run, write_forecast
 
     stored = load_run(run, runs)
+    # the run's own directory by default: if it is read-only, --out is the way out
+    target = output_dir(out or stored.path, "--out")
     forecast = forecast_run(stored, until, random_seed=seed)
-    paths = write_forecast(forecast, out or stored.path)
+    paths = write_forecast(forecast, target)
     if not stored.converged:
         typer.echo(f"NOT CONVERGED: run {stored.run_id} did not pass the convergence gates")
     if forecast.attrs["approximate"]:

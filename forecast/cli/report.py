@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from forecast.cli.bounds import bounded
+from forecast.cli.paths import output_dir, output_file
 from forecast.data.panel import DEFAULT_PANEL
 from forecast.defaults import DEFAULT_HORIZON, DEFAULT_LEDGER, DEFAULT_RUNS, MAX_SEED
 
@@ -102,7 +103,11 @@ def report(
     from forecast.report.pipeline import build_report
 
     quarter = _check_quarter(quarter)
-    target = out or Path("reports") / quarter
+    target = output_dir(out or Path("reports") / quarter, "--out")
+    if run is None:
+        # a fresh pipeline stores a run and records the issue in the ledger
+        output_dir(runs, "--runs")
+        output_file(ledger, "--ledger")
     columns = (SpinnerColumn(finished_text="✓"), TextColumn("{task.description}"))
     with Progress(*columns, TimeElapsedColumn(), transient=False) as progress:
         # read the ledger first: a damaged ledger should stop the pipeline before the fit
