@@ -6,6 +6,7 @@ A run directory is written to a temporary sibling and renamed into place, then
 
 from __future__ import annotations
 
+import hashlib
 import json
 import platform
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ import xarray as xr
 from forecast.atomic import atomic_directory, replace_symlink
 from forecast.defaults import DEFAULT_RUNS, MAX_SEED
 from forecast.errors import ForecastError
+from forecast.periods import period_frequency
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -56,6 +58,7 @@ MANIFEST_OPTIONAL: dict[str, tuple[type, str]] = {
     "sampler": (dict, "a table of sampler settings"),
     "diagnostics": (dict, "a table of diagnostics"),
     "model.last_period": (str, "the last fitted period"),
+    "posterior_sha256": (str, "the SHA-256 of posterior.nc"),
 }
 PACKAGES = (
     "forecast",
@@ -130,6 +133,15 @@ class Run:
             Naming the run and the file when it cannot be read or holds no posterior.
         """
         path = self.path / "posterior.nc"
+        recorded = self.manifest.get("posterior_sha256")
+        # before HDF5 reads a byte: a damaged file can make the library fail obscurely or
+        # even loop for ever (a scribbled global heap did); runs written before the hash
+        # was recorded go straight to the reader
+        if recorded is not None and _sha256(path) != recorded:
+            raise ForecastError(
+                f"{path}: run {self.run_id}: the file differs from the one written (its SHA-256 "
+                "is not the one recorded in manifest.json): it is damaged or was changed"
+            )
         tree = _read_netcdf(self, path, xr.open_datatree)
         if "posterior" not in tree.children:
             raise ForecastError(f"{path}: run {self.run_id}: no posterior group: not a run's file")
@@ -149,6 +161,11 @@ class Run:
 #: what a truncated or overwritten file raises in h5py (OSError), in the netCDF layer
 #: (ValueError, KeyError, TypeError) or in xarray's decoding: none of it is a bug of this program
 _DAMAGED = (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError, RuntimeError)
+
+
+def _sha256(path: Path) -> str:
+    with open(path, "rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def _check_hdf5(path: Path) -> None:
@@ -227,6 +244,11 @@ def check_manifest(manifest: Any, path: Path, run_id: str) -> dict[str, Any]:
         raise ForecastError(
             f"{where}: key seed is {manifest['seed']}: expected {MANIFEST_KEYS['seed'][1]}"
         )
+    last = manifest["model"].get("last_period")
+    if last is not None and period_frequency(last) is None:
+        raise ForecastError(
+            f"{where}: key model.last_period is {last!r:.40}: expected a period such as 2020"
+        )
     return manifest
 
 
@@ -258,6 +280,7 @@ def save_run(
     full["converged"] = diagnostics.converged
     with atomic_directory(target) as tmp:
         posterior.to_netcdf(tmp / "posterior.nc", engine="h5netcdf")
+        full["posterior_sha256"] = _sha256(tmp / "posterior.nc")
         if summary is None:
             summary = convergence_summary(posterior)
         summary.to_csv(tmp / "summary.csv")

@@ -8,6 +8,7 @@ because Pathfinder and ADVI compile their own PyTensor functions (see the marks)
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 from pathlib import Path
 
@@ -77,6 +78,9 @@ def test_fit_writes_a_run_and_strict_refuses_it(
     assert manifest["data"]["sha256"] == panel_sha256(DEFAULT_PANEL)
     assert manifest["spec"]["sha256"] == default_spec.sha256
     assert manifest["seed"] == 5
+    # what a later command checks the posterior against before reading it
+    posterior_bytes = (run / "posterior.nc").read_bytes()
+    assert manifest["posterior_sha256"] == hashlib.sha256(posterior_bytes).hexdigest()
     assert (
         manifest["sampler"] | {"draws": 10, "tune": 20, "chains": 2, "method": "nuts"}
         == (manifest["sampler"])

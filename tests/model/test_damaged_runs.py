@@ -8,6 +8,7 @@ No fit is needed: the runs here hold a small posterior written directly.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -36,18 +37,32 @@ MANIFEST: dict[str, Any] = {
 }
 
 
-@pytest.fixture(scope="module")
-def good_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A run directory whose files are intact (its posterior is small, not a real fit)."""
-    run = tmp_path_factory.mktemp("runs") / RUN_ID
+def _write_run(root: Path, *, with_hash: bool) -> Path:
+    run = root / RUN_ID
     run.mkdir()
     draws = np.random.default_rng(1).normal(size=(2, 500, 5))
     posterior = xr.Dataset({"drift": (("chain", "draw", "state"), draws)})
     xr.DataTree.from_dict({"posterior": posterior}).to_netcdf(
         run / "posterior.nc", engine="h5netcdf"
     )
-    (run / "manifest.json").write_text(json.dumps(MANIFEST))
+    manifest = dict(MANIFEST)
+    if with_hash:
+        digest = hashlib.sha256((run / "posterior.nc").read_bytes()).hexdigest()
+        manifest["posterior_sha256"] = digest
+    (run / "manifest.json").write_text(json.dumps(manifest))
     return run
+
+
+@pytest.fixture(scope="module")
+def good_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A run directory whose files are intact (its posterior is small, not a real fit)."""
+    return _write_run(tmp_path_factory.mktemp("runs"), with_hash=True)
+
+
+@pytest.fixture(scope="module")
+def legacy_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The same, written before runs recorded their posterior's SHA-256."""
+    return _write_run(tmp_path_factory.mktemp("legacy"), with_hash=False)
 
 
 def _damaged(good: Path, tmp_path: Path, name: str, damage: Callable[[Path], None]) -> Path:
@@ -77,12 +92,24 @@ def _garbage(path: Path) -> None:
     path.write_bytes(np.random.default_rng(2).bytes(5000))
 
 
+def _empty(path: Path) -> None:
+    path.write_bytes(b"")
+
+
 def _scribble(path: Path) -> None:
     # the HDF5 signature survives; the metadata after it does not
     data = bytearray(path.read_bytes())
     rng = np.random.default_rng(3)
     for i in rng.integers(8, len(data), size=2000):
         data[i] = rng.integers(256)
+    path.write_bytes(bytes(data))
+
+
+def _zero_block(path: Path) -> None:
+    # 4 KiB of zeros near the end, where the attributes' strings are: h5py then looped
+    data = bytearray(path.read_bytes())
+    start = len(data) - 6000
+    data[start : start + 4096] = bytes(4096)
     path.write_bytes(bytes(data))
 
 
@@ -110,14 +137,15 @@ MANIFEST_DAMAGE = [
 POSTERIOR_DAMAGE = [
     pytest.param(_truncate, "the file is damaged or truncated", id="truncated"),
     pytest.param(_garbage, "not a netCDF-4 (HDF5) file", id="garbage"),
-    pytest.param(lambda p: p.write_bytes(b""), "not a netCDF-4 (HDF5) file", id="empty"),
+    pytest.param(_empty, "not a netCDF-4 (HDF5) file", id="empty"),
     pytest.param(_scribble, "the file is damaged or truncated", id="scribbled"),
     pytest.param(_no_posterior_group, "no posterior group", id="no-posterior-group"),
 ]
 
 
-def test_intact_run_loads(good_run: Path) -> None:
-    run = load_run(good_run)
+@pytest.mark.parametrize("which", ["good_run", "legacy_run"])
+def test_intact_run_loads(which: str, request: pytest.FixtureRequest) -> None:
+    run = load_run(request.getfixturevalue(which))
     assert run.run_id == RUN_ID
     assert run.posterior()["posterior"]["drift"].shape == (2, 500, 5)
 
@@ -134,17 +162,36 @@ def test_damaged_manifest_is_refused_on_load(
     assert fragment in message, message
 
 
-@pytest.mark.parametrize(("damage", "fragment"), POSTERIOR_DAMAGE)
-def test_damaged_posterior_is_refused(
-    good_run: Path, tmp_path: Path, damage: Callable[[Path], None], fragment: str
-) -> None:
-    run = _damaged(good_run, tmp_path, "posterior.nc", damage)
+def _refused_posterior(run: Path, fragment: str) -> None:
     with pytest.raises(ForecastError) as err:
         load_run(run).posterior()
     message = str(err.value)
     assert message.startswith(f"{run / 'posterior.nc'}: run {RUN_ID}: "), message
     assert fragment in message, message
     assert "\n" not in message
+
+
+@pytest.mark.parametrize(("damage", "fragment"), POSTERIOR_DAMAGE)
+def test_damaged_posterior_of_an_old_run_is_refused(
+    legacy_run: Path, tmp_path: Path, damage: Callable[[Path], None], fragment: str
+) -> None:
+    # without a recorded hash, HDF5 itself finds the damage
+    _refused_posterior(_damaged(legacy_run, tmp_path, "posterior.nc", damage), fragment)
+
+
+@pytest.mark.parametrize(
+    "damage", [p.values[0] for p in POSTERIOR_DAMAGE] + [_zero_block], ids=lambda f: f.__name__
+)
+def test_damaged_posterior_is_refused_by_its_hash(
+    good_run: Path, tmp_path: Path, damage: Callable[[Path], None]
+) -> None:
+    run = _damaged(good_run, tmp_path, "posterior.nc", damage)
+    if damage in (_garbage, _empty):
+        # not even HDF5: refused when the run is loaded
+        with pytest.raises(ForecastError, match="not a netCDF-4"):
+            load_run(run)
+        return
+    _refused_posterior(run, "is not the one recorded in manifest.json")
 
 
 #: commands that read a run, with what they need besides it
@@ -177,8 +224,8 @@ READERS = {
 CLI_DAMAGE = [
     ("manifest.json", _without("seed"), "key seed missing"),
     ("manifest.json", _manifest([1]), "not a list"),
-    ("posterior.nc", _truncate, "damaged or truncated"),
-    ("posterior.nc", _scribble, "damaged or truncated"),
+    ("posterior.nc", _truncate, "is not the one recorded in manifest.json"),
+    ("posterior.nc", _zero_block, "is not the one recorded in manifest.json"),
 ]
 
 
@@ -207,3 +254,19 @@ def test_commands_refuse_a_damaged_run(
     assert lines[0].startswith(f"error: {run / name}: run "), lines[0]
     assert fragment in lines[0]
     assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
+
+
+@pytest.mark.parametrize("damage", [_truncate, _scribble], ids=lambda f: f.__name__)
+def test_predict_refuses_a_damaged_old_run(
+    damage: Callable[[Path], None],
+    legacy_run: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    run = _damaged(legacy_run, tmp_path, "posterior.nc", damage)
+    result = run_cli(["predict", str(run), "--out", str(tmp_path / "out")], capsys)
+    assert result.code == 1, result
+    # h5netcdf's half-built file object once printed a traceback when collected at exit
+    assert "Traceback" not in result.err and "Exception ignored" not in result.err
+    assert result.err.startswith(f"error: {run / 'posterior.nc'}: run {RUN_ID}: cannot read")
+    assert not (tmp_path / "out").exists()
