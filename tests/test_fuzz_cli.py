@@ -1,5 +1,8 @@
 """Fuzzing the command line's file inputs: damaged files end in exit 0 or 1, never a traceback.
 
+The inputs: a panel and the codebook (``forecast data validate``), the model spec, the
+scenario and what-if specs, and a run directory's ``manifest.json`` and ``posterior.nc``.
+
 Each input starts from a valid file and is damaged by a few random byte edits (flips,
 deletions, insertions, truncation) or, for TOML specs, by swapping one value for a hostile one
 (``nan``, ``inf``, a huge integer, the wrong type). The command runs in this process through
@@ -32,6 +35,7 @@ from hypothesis import strategies as st
 # imported before any example runs: PyTensor raises the recursion limit when imported, which
 # hypothesis reports as an error if it happens inside an example
 import forecast.model.workflow  # noqa: F401
+from forecast.data.codebook import DEFAULT_CODEBOOK
 from forecast.model.spec import DEFAULT_MODEL
 from forecast.scenarios.spec import DEFAULT_SCENARIOS
 from forecast.scenarios.whatif_spec import DEFAULT_WHATIF
@@ -134,6 +138,14 @@ def _write(path: Path, data: bytes) -> Path:
 @given(data=damaged(valid_text().encode()))
 def test_panel(data: bytes, work: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert_clean(run_cli(["data", "validate", str(_write(work / "panel.csv", data))], capsys))
+
+
+@settings(FUZZ, max_examples=60)
+@given(data=variants(DEFAULT_CODEBOOK.read_bytes()))
+def test_codebook(data: bytes, work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    codebook = _write(work / "codebook.toml", data)
+    panel = _write(work / "valid.csv", valid_text().encode())
+    assert_clean(run_cli(["data", "validate", str(panel), "--codebook", str(codebook)], capsys))
 
 
 def _no_fit(*args: Any, **kwargs: Any) -> None:
