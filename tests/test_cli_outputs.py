@@ -183,3 +183,14 @@ def test_missing_parents_are_made(
     assert (result.code, result.err) == (0, ""), result
     assert out.is_file()
     assert os.listdir(out.parent) == ["panel.csv"]
+
+
+def test_ledger_record_makes_the_ledger_directory(
+    bundled_run, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # SQLite creates a database file but not the directory it is in
+    ledger = tmp_path / "new" / "deeper" / "forecast.db"
+    args = ["ledger", "record", "--quarter", "2026Q4", str(bundled_run.path)]
+    result = run_cli([*args, "--ledger", str(ledger)], capsys)
+    assert result.code == 0, result
+    assert ledger.is_file()

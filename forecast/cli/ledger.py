@@ -67,6 +67,8 @@ def record(
         else:
             typer.echo(f"no scenario spec at {DEFAULT_SCENARIOS}: recording indicators only")
     forecast = issued_forecast(stored, until, spec)
+    # SQLite creates the file but not its directory (checked writable above)
+    ledger.parent.mkdir(parents=True, exist_ok=True)
     done = record_forecast(ledger, stored, forecast, quarter, spec, until=until)
     if not done.new:
         typer.echo(

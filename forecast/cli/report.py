@@ -149,4 +149,6 @@ def _record(ledger: Path, run: Run, quarter: str, scenarios: Path | None) -> Non
 
     spec = load_scenario_spec(scenarios or DEFAULT_SCENARIOS)
     forecast = issued_forecast(run, DEFAULT_HORIZON, spec)
+    # SQLite creates the file but not its directory (checked writable before the fit)
+    ledger.parent.mkdir(parents=True, exist_ok=True)
     record_forecast(ledger, run, forecast, quarter, spec)
