@@ -40,7 +40,7 @@ LATEST = "latest"
 #: the first bytes of every HDF5 file, hence of every netCDF-4 file a run holds
 HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 #: what a loaded manifest must hold: key -> (type, what it is), nested tables by dotted key
-MANIFEST_KEYS: dict[str, tuple[type, str]] = {
+MANIFEST_KEYS: dict[str, tuple[type | tuple[type, ...], str]] = {
     "run_id": (str, "the run's id"),
     "seed": (int, f"the run's seed, an integer from 0 to {MAX_SEED}"),
     "converged": (bool, "whether the run passed the convergence gates, true or false"),
@@ -50,13 +50,24 @@ MANIFEST_KEYS: dict[str, tuple[type, str]] = {
     "spec.sha256": (str, "the spec's SHA-256"),
     "model": (dict, "a table describing the fitted model"),
 }
-#: keys a manifest may lack, checked for their type when present
-MANIFEST_OPTIONAL: dict[str, tuple[type, str]] = {
+_NUMBER = (int, float)
+#: keys a manifest may lack, checked for their type when present (the report reads the
+#: diagnostics and package versions)
+MANIFEST_OPTIONAL: dict[str, tuple[type | tuple[type, ...], str]] = {
     "method": (str, "the inference method"),
     "approximate": (bool, "whether the method is approximate, true or false"),
     "created": (str, "the time the run was written"),
     "sampler": (dict, "a table of sampler settings"),
+    "sampler.seed": (int, "the sampler's seed, an integer"),
     "diagnostics": (dict, "a table of diagnostics"),
+    "diagnostics.chains": (int, "the number of chains"),
+    "diagnostics.draws": (int, "the number of draws"),
+    "diagnostics.divergences": (int, "the number of divergent transitions"),
+    "diagnostics.max_rhat": (_NUMBER, "a number"),
+    "diagnostics.min_ess_bulk": (_NUMBER, "a number"),
+    "diagnostics.min_ess_tail": (_NUMBER, "a number"),
+    "diagnostics.failures": (list, "a list of the gates' failures"),
+    "packages": (dict, "a table of package versions"),
     "model.last_period": (str, "the last fitted period"),
     "posterior_sha256": (str, "the SHA-256 of posterior.nc"),
 }
@@ -238,7 +249,7 @@ def check_manifest(manifest: Any, path: Path, run_id: str) -> dict[str, Any]:
                 continue
             value = holder[leaf]
             # JSON's true is a Python bool, which is also an int: keep the two apart
-            if not isinstance(value, typ) or (typ is int and isinstance(value, bool)):
+            if not isinstance(value, typ) or (typ is not bool and isinstance(value, bool)):
                 raise ForecastError(f"{where}: key {key} is {value!r:.40}: expected {what}")
     if not 0 <= manifest["seed"] <= MAX_SEED:
         raise ForecastError(
