@@ -53,9 +53,7 @@ def _empty(path: Path) -> None:
 # (how the reporter file is broken, row, column, fragment of the message)
 BREAKAGES = [
     pytest.param(_delete, None, None, "missing raw file", id="missing-file"),
-    pytest.param(
-        _rename_column, 1, "value_musd", "changed column layout", id="renamed-column"
-    ),
+    pytest.param(_rename_column, 1, "value_musd", "changed column layout", id="renamed-column"),
     pytest.param(_empty, None, None, "empty raw file", id="empty-file"),
 ]
 

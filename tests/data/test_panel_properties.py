@@ -61,9 +61,35 @@ def _read_bytes(scratch: Path, data: bytes) -> pd.DataFrame | None:
 
 #: fragments that steer random text towards the validator's deeper checks
 _TOKENS = [
-    *PANEL_COLUMNS, *STATES, *CODEBOOK, "", " ", ",", ";", '"', "\n", "\r\n", "\ufeff",
-    "2019", "2019Q3", "2019-07", "0000", "2019-06-30", "2020-06-30", "0", "1", "0.5", "-1",
-    "2.5", "1e400", "nan", "inf", "-Infinity", "1_0", "\u0661", "\xe9",
+    *PANEL_COLUMNS,
+    *STATES,
+    *CODEBOOK,
+    "",
+    " ",
+    ",",
+    ";",
+    '"',
+    "\n",
+    "\r\n",
+    "\ufeff",
+    "2019",
+    "2019Q3",
+    "2019-07",
+    "0000",
+    "2019-06-30",
+    "2020-06-30",
+    "0",
+    "1",
+    "0.5",
+    "-1",
+    "2.5",
+    "1e400",
+    "nan",
+    "inf",
+    "-Infinity",
+    "1_0",
+    "\u0661",
+    "\xe9",
 ]
 _CELL = st.one_of(st.sampled_from(_TOKENS), st.text(max_size=8))
 
@@ -89,10 +115,16 @@ def test_random_text_gives_data_error_only(scratch: Path, text: str) -> None:
     encoding=st.sampled_from(["utf-8", "utf-8-sig", "latin-1"]),
 )
 # each once escaped as ValueError or OverflowError: year 0, and years outside datetime64[ns]
-@example(rows=[["KAZ", "trade_share_chn", "0000", "0.5", "", "X", "2020-06-30"]], keep=0,
-         encoding="utf-8")
-@example(rows=[["KAZ", "trade_share_chn", "1500", "0.5", "", "X", "1600-06-30"]], keep=8,
-         encoding="utf-8")
+@example(
+    rows=[["KAZ", "trade_share_chn", "0000", "0.5", "", "X", "2020-06-30"]],
+    keep=0,
+    encoding="utf-8",
+)
+@example(
+    rows=[["KAZ", "trade_share_chn", "1500", "0.5", "", "X", "1600-06-30"]],
+    keep=8,
+    encoding="utf-8",
+)
 def test_random_cells_under_a_valid_header_give_data_error_only(
     scratch: Path, rows: list[list[str]], keep: int, encoding: str
 ) -> None:
