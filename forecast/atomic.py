@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from forecast.errors import ForecastError
+from forecast.errors import DataError
 
 
 @contextmanager
@@ -51,14 +51,16 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
 def _cannot_write(target: Path) -> Iterator[None]:
     """Report a failure to create or rename into ``target``'s place as a user error.
 
-    The commands check their output paths first (:mod:`forecast.cli.paths`); this catches
-    what no check can foresee (the place became read-only, a directory took the file's name).
+    The error is a :class:`~forecast.errors.DataError` naming the file, which is what
+    :func:`~forecast.data.panel.write_panel` promises its callers. The commands check their
+    output paths first (:mod:`forecast.cli.paths`); this catches what no check can foresee
+    (the place became read-only, a directory took the file's name).
     """
     try:
         yield
     except OSError as err:
         reason = err.strerror or type(err).__name__
-        raise ForecastError(f"{target}: cannot write: {reason}") from None
+        raise DataError(target, f"cannot write: {reason}") from None
 
 
 def _umask() -> int:
