@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from forecast.errors import DataError
+
 
 @contextmanager
 def atomic_path(target: str | Path) -> Iterator[Path]:
@@ -29,18 +31,36 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
     'hello'
     """
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    with _cannot_write(target):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
     tmp = Path(name)
     try:
         yield tmp
         # mkstemp creates 0600; give the file the permissions a plain open() would
         os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, target)
+        with _cannot_write(target):
+            os.replace(tmp, target)
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+@contextmanager
+def _cannot_write(target: Path) -> Iterator[None]:
+    """Report a failure to create or rename into ``target``'s place as a user error.
+
+    The error is a :class:`~forecast.errors.DataError` naming the file, which is what
+    :func:`~forecast.data.panel.write_panel` promises its callers. The commands check their
+    output paths first (:mod:`forecast.cli.paths`); this catches what no check can foresee
+    (the place became read-only, a directory took the file's name).
+    """
+    try:
+        yield
+    except OSError as err:
+        reason = err.strerror or type(err).__name__
+        raise DataError(target, f"cannot write: {reason}") from None
 
 
 def _umask() -> int:
@@ -75,12 +95,14 @@ def atomic_directory(target: str | Path) -> Iterator[Path]:
     ``target`` must not exist yet (run directories are never overwritten).
     """
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    with _cannot_write(target):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
     try:
         yield tmp
         os.chmod(tmp, 0o777 & ~_umask())
-        os.rename(tmp, target)
+        with _cannot_write(target):
+            os.rename(tmp, target)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,32 @@ def read_toml(path: str | Path) -> dict[str, Any]:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise SpecError(path, f"invalid TOML ({err})") from None
+
+
+def check_finite(path: str | Path, table: dict[str, Any], prefix: str = "") -> None:
+    """Refuse ``nan`` and ``inf`` anywhere in a TOML document (TOML allows both spellings).
+
+    Raises
+    ------
+    SpecError
+        Naming the first key (``priors.noise_sd``, ``indicators.use[2]``) that holds one.
+
+    Examples
+    --------
+    >>> check_finite("m.toml", {"priors": {"noise_sd": float("nan")}})
+    Traceback (most recent call last):
+    ...
+    forecast.errors.SpecError: m.toml, key priors.noise_sd: nan is not allowed: expected a finite number
+    """  # noqa: E501
+    stack: list[tuple[str, Any]] = [(f"{prefix}.{k}" if prefix else k, v) for k, v in table.items()]
+    while stack:
+        key, value = stack.pop(0)
+        if isinstance(value, float) and not math.isfinite(value):
+            raise SpecError(path, f"{value} is not allowed: expected a finite number", key=key)
+        if isinstance(value, dict):
+            stack += [(f"{key}.{k}", v) for k, v in value.items()]
+        elif isinstance(value, list):
+            stack += [(f"{key}[{i}]", v) for i, v in enumerate(value)]
 
 
 def check_keys(

@@ -8,9 +8,12 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from forecast.cli.bounds import bounded
+from forecast.cli.paths import output_dir
 from forecast.data.panel import DEFAULT_PANEL
+from forecast.defaults import MAX_SEED
 from forecast.dims import HORIZON, INDICATOR, MODEL
-from forecast.model.spec import DEFAULT_MODEL
+from forecast.model.spec import DEFAULT_MODEL, MAX_CHAINS, MAX_DRAWS, MAX_TUNE
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -71,10 +74,18 @@ def backtest(
     method: Annotated[
         str, typer.Option("--method", help="nuts or pathfinder (approximate, faster).")
     ] = "nuts",
-    draws: Annotated[int, typer.Option("--draws", min=1, help="Draws per chain.")] = 300,
-    tune: Annotated[int, typer.Option("--tune", min=0, help="Tuning steps per chain.")] = 500,
-    chains: Annotated[int, typer.Option("--chains", min=1, help="Chains (paths).")] = 2,
-    seed: Annotated[int, typer.Option("--seed", min=0, help="Base seed.")] = 1,
+    draws: Annotated[
+        int, typer.Option("--draws", callback=bounded(1, MAX_DRAWS), help="Draws per chain.")
+    ] = 300,
+    tune: Annotated[
+        int, typer.Option("--tune", callback=bounded(0, MAX_TUNE), help="Tuning steps per chain.")
+    ] = 500,
+    chains: Annotated[
+        int, typer.Option("--chains", callback=bounded(1, MAX_CHAINS), help="Chains (paths).")
+    ] = 2,
+    seed: Annotated[
+        int, typer.Option("--seed", callback=bounded(0, MAX_SEED), help="Base seed.")
+    ] = 1,
     model: Annotated[Path, typer.Option("--model", help="Model spec TOML.")] = DEFAULT_MODEL,
     data: Annotated[Path, typer.Option("--data", help="Panel CSV.")] = DEFAULT_PANEL,
     out: Annotated[Path, typer.Option("--out", help="Output directory.")] = DEFAULT_OUT,
@@ -126,6 +137,7 @@ def backtest(
         )
     if workers is not None and scheduler is not None:
         raise typer.BadParameter("give --workers or --scheduler, not both", param_hint="--workers")
+    output_dir(out, "--out")
     codebook = load_codebook()
     spec = load_model_spec(model, codebook)
     settings = BacktestSettings(

@@ -8,9 +8,12 @@ from typing import Annotated
 import typer
 
 from forecast.atomic import atomic_path
+from forecast.cli.bounds import bounded
+from forecast.cli.paths import output_dir
 from forecast.data.codebook import load_codebook
 from forecast.data.panel import DEFAULT_PANEL, read_panel
-from forecast.defaults import DEFAULT_HORIZON
+from forecast.defaults import DEFAULT_HORIZON, MAX_SEED
+from forecast.model.spec import MAX_DRAWS
 
 DEFAULT_OUT = Path("runs") / "baselines"
 
@@ -22,8 +25,12 @@ def baselines(
     method: Annotated[
         str, typer.Option("--method", help="persistence, drift, local_level or all.")
     ] = "all",
-    seed: Annotated[int, typer.Option("--seed", min=0, help="Random seed.")] = 0,
-    draws: Annotated[int, typer.Option("--draws", min=1, help="Draws per cell.")] = 1000,
+    seed: Annotated[
+        int, typer.Option("--seed", callback=bounded(0, MAX_SEED), help="Random seed.")
+    ] = 0,
+    draws: Annotated[
+        int, typer.Option("--draws", callback=bounded(1, MAX_DRAWS), help="Draws per cell.")
+    ] = 1000,
 ) -> None:
     """Forecast every series with classical baselines: <out>/<method>/indicators.csv."""
     from forecast.baselines import BASELINES, METHOD_USED, baseline_forecast
@@ -33,6 +40,7 @@ def baselines(
         raise typer.BadParameter(
             f"must be one of {', '.join(BASELINES)} or all", param_hint="--method"
         )
+    output_dir(out, "--out")
     codebook = load_codebook()
     panel = read_panel(data, codebook)
     for name in BASELINES if method == "all" else (method,):

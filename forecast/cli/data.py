@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from forecast.atomic import write_text_atomic
+from forecast.cli.paths import output_file
 from forecast.data.build import build_panel
 from forecast.data.codebook import DEFAULT_CODEBOOK, load_codebook
 from forecast.data.coverage import panel_coverage
@@ -37,6 +38,7 @@ def build(
     codebook: CodebookOpt = DEFAULT_CODEBOOK,
 ) -> None:
     """Run every loader on RAW, validate, and write the panel atomically."""
+    output_file(out, "--out")
     cb = load_codebook(codebook)
     panel = build_panel(raw, cb, LOADERS)
     for folder, missing in OPTIONAL_FOLDERS.items():

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from forecast.cli.paths import output_file
 from forecast.data.panel import DEFAULT_PANEL
 from forecast.defaults import DEFAULT_HORIZON, DEFAULT_LEDGER, DEFAULT_RUNS
 
@@ -55,6 +56,7 @@ def record(
     from forecast.model.runs import load_run
 
     check_quarter(quarter)
+    output_file(ledger, "--ledger")
     stored = load_run(run, runs)
     spec = None
     if with_scenarios:
@@ -65,6 +67,8 @@ def record(
         else:
             typer.echo(f"no scenario spec at {DEFAULT_SCENARIOS}: recording indicators only")
     forecast = issued_forecast(stored, until, spec)
+    # SQLite creates the file but not its directory (checked writable above)
+    ledger.parent.mkdir(parents=True, exist_ok=True)
     done = record_forecast(ledger, stored, forecast, quarter, spec, until=until)
     if not done.new:
         typer.echo(
@@ -88,6 +92,7 @@ def resolve(
     """Record the outcomes the panel now settles."""
     from forecast.evaluation.ledger.workflow import resolve_ledger
 
+    output_file(ledger, "--ledger")
     done = resolve_ledger(ledger, data)
     typer.echo(
         f"{done.new} forecast cells (state, indicator, period) newly resolved from {data}; "
@@ -109,6 +114,7 @@ def score(ledger: LedgerOpt = DEFAULT_LEDGER) -> None:
     """Score every resolved forecast not scored yet."""
     from forecast.evaluation.ledger.workflow import score_resolved
 
+    output_file(ledger, "--ledger")
     indicators, questions = score_resolved(ledger)
     typer.echo(f"scored {indicators} indicator forecasts and {questions} questions in {ledger}")
 

@@ -7,11 +7,20 @@ from typing import Annotated
 
 import typer
 
+from forecast.cli.bounds import bounded
+from forecast.cli.paths import output_dir
 from forecast.data.codebook import load_codebook
 from forecast.data.panel import DEFAULT_PANEL
-from forecast.defaults import DEFAULT_HORIZON, DEFAULT_RUNS
+from forecast.defaults import DEFAULT_HORIZON, DEFAULT_RUNS, MAX_SEED
 from forecast.errors import ForecastError
-from forecast.model.spec import DEFAULT_MODEL, METHODS, load_model_spec
+from forecast.model.spec import (
+    DEFAULT_MODEL,
+    MAX_CHAINS,
+    MAX_DRAWS,
+    MAX_TUNE,
+    METHODS,
+    load_model_spec,
+)
 
 # the model's modules import PyMC, which is slow to import: commands import them when run
 
@@ -19,12 +28,19 @@ from forecast.model.spec import DEFAULT_MODEL, METHODS, load_model_spec
 def fit(
     model: Annotated[Path, typer.Option("--model", help="Model spec TOML.")] = DEFAULT_MODEL,
     data: Annotated[Path, typer.Option("--data", help="Panel CSV.")] = DEFAULT_PANEL,
-    draws: Annotated[int | None, typer.Option("--draws", min=1, help="Draws per chain.")] = None,
-    tune: Annotated[
-        int | None, typer.Option("--tune", min=0, help="Tuning steps per chain.")
+    draws: Annotated[
+        int | None, typer.Option("--draws", callback=bounded(1, MAX_DRAWS), help="Draws per chain.")
     ] = None,
-    chains: Annotated[int | None, typer.Option("--chains", min=1, help="Chains.")] = None,
-    seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 1,
+    tune: Annotated[
+        int | None,
+        typer.Option("--tune", callback=bounded(0, MAX_TUNE), help="Tuning steps per chain."),
+    ] = None,
+    chains: Annotated[
+        int | None, typer.Option("--chains", callback=bounded(1, MAX_CHAINS), help="Chains.")
+    ] = None,
+    seed: Annotated[
+        int, typer.Option("--seed", callback=bounded(0, MAX_SEED), help="Random seed.")
+    ] = 1,
     method: Annotated[
         str | None, typer.Option("--method", help="nuts, pathfinder or advi.")
     ] = None,
@@ -39,6 +55,7 @@ def fit(
 
     if method is not None and method not in METHODS:
         raise typer.BadParameter(f"must be one of {', '.join(METHODS)}", param_hint="--method")
+    output_dir(runs, "--runs")
     spec = load_model_spec(model, load_codebook())
     settings = settings_from_spec(
         spec, draws=draws, tune=tune, chains=chains, seed=seed, method=method
@@ -70,7 +87,10 @@ def predict(
     out: Annotated[
         Path | None, typer.Option("--out", help="Output directory (default: the run's).")
     ] = None,
-    seed: Annotated[int | None, typer.Option("--seed", help="Seed (default: the run's).")] = None,
+    seed: Annotated[
+        int | None,
+        typer.Option("--seed", callback=bounded(0, MAX_SEED), help="Seed (default: the run's)."),
+    ] = None,
     runs: Annotated[Path, typer.Option("--runs", help="Runs directory.")] = DEFAULT_RUNS,
     kind: Annotated[
         str,
@@ -86,8 +106,10 @@ def predict(
     from forecast.model.workflow import forecast_run, write_forecast
 
     stored = load_run(run, runs)
+    # the run's own directory by default: if it is read-only, --out is the way out
+    target = output_dir(out or stored.path, "--out")
     forecast = forecast_run(stored, until, random_seed=seed, forecast=kind)
-    paths = write_forecast(forecast, out or stored.path)
+    paths = write_forecast(forecast, target)
     typer.echo(f"forecast: {forecast.attrs['forecast']} ({forecast.attrs['forecast_note']})")
     if not stored.converged:
         typer.echo(f"NOT CONVERGED: run {stored.run_id} did not pass the convergence gates")

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 import xarray as xr
 
+from forecast.cli.paths import output_dir
 from forecast.data.codebook import load_codebook
 from forecast.data.panel import read_panel
 from forecast.defaults import DEFAULT_HORIZON, DEFAULT_RUNS
@@ -22,10 +23,10 @@ def _forecast(stored: Run, until: str | None) -> xr.Dataset:
 
     path = stored.path / "forecast.nc"
     if path.is_file():
-        with xr.open_dataset(path, engine="h5netcdf") as ds:
-            if until is None or str(ds.attrs.get("until")) == until:
-                typer.echo(f"using the stored forecast {path}")
-                return ds.load()
+        ds = stored.dataset(path.name)
+        if until is None or str(ds.attrs.get("until")) == until:
+            typer.echo(f"using the stored forecast {path}")
+            return ds
     return forecast_run(stored, until or DEFAULT_HORIZON)
 
 
@@ -51,10 +52,10 @@ def plot(
     from forecast.plots.run_figures import run_figures, write_figures
 
     stored = load_run(run, runs)
+    target = output_dir(out or stored.path / "figures", "--out")
     codebook = load_codebook()
     forecast = _forecast(stored, until)
     panel = read_panel(stored.panel_path(data), codebook)
-    target = out or stored.path / "figures"
     if not stored.converged:
         typer.echo(f"NOT CONVERGED: run {stored.run_id} did not pass the convergence gates")
     figures = run_figures(stored.posterior(), forecast, panel, codebook=codebook)

@@ -11,8 +11,10 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from forecast.cli.bounds import bounded
+from forecast.cli.paths import output_dir, output_file
 from forecast.data.panel import DEFAULT_PANEL
-from forecast.defaults import DEFAULT_HORIZON, DEFAULT_LEDGER, DEFAULT_RUNS
+from forecast.defaults import DEFAULT_HORIZON, DEFAULT_LEDGER, DEFAULT_RUNS, MAX_SEED
 
 if TYPE_CHECKING:
     from rich.progress import Progress
@@ -83,7 +85,10 @@ def report(
         Path | None, typer.Option("--scenarios", help="Scenario spec TOML.")
     ] = None,
     whatif: Annotated[Path | None, typer.Option("--whatif", help="What-if spec TOML.")] = None,
-    seed: Annotated[int, typer.Option("--seed", help="Random seed of a fresh fit.")] = 1,
+    seed: Annotated[
+        int,
+        typer.Option("--seed", callback=bounded(0, MAX_SEED), help="Random seed of a fresh fit."),
+    ] = 1,
 ) -> None:
     """Write the quarterly report (HTML and Markdown) under reports/QUARTER/.
 
@@ -98,7 +103,11 @@ def report(
     from forecast.report.pipeline import build_report
 
     quarter = _check_quarter(quarter)
-    target = out or Path("reports") / quarter
+    target = output_dir(out or Path("reports") / quarter, "--out")
+    if run is None:
+        # a fresh pipeline stores a run and records the issue in the ledger
+        output_dir(runs, "--runs")
+        output_file(ledger, "--ledger")
     columns = (SpinnerColumn(finished_text="✓"), TextColumn("{task.description}"))
     with Progress(*columns, TimeElapsedColumn(), transient=False) as progress:
         # read the ledger first: a damaged ledger should stop the pipeline before the fit
@@ -140,4 +149,6 @@ def _record(ledger: Path, run: Run, quarter: str, scenarios: Path | None) -> Non
 
     spec = load_scenario_spec(scenarios or DEFAULT_SCENARIOS)
     forecast = issued_forecast(run, DEFAULT_HORIZON, spec)
+    # SQLite creates the file but not its directory (checked writable before the fit)
+    ledger.parent.mkdir(parents=True, exist_ok=True)
     record_forecast(ledger, run, forecast, quarter, spec)

@@ -64,7 +64,7 @@ def whatif(
     check_claims(whatif_spec, scenario_spec)
     result = run_whatifs(load_run(run, runs), scenario_spec, whatif_spec)
     if as_json:
-        for note in _notes(result.baseline):
+        for note in [*_notes(result.baseline), *_zero_notes(result.notes)]:
             typer.echo(note, err=True)
         typer.echo(json.dumps(result.to_json(), indent=2))
         return
@@ -77,7 +77,12 @@ def _notes(result: ScenarioResult) -> list[str]:
         notes.append(f"NOT CONVERGED: run {result.run_id} did not pass the convergence gates")
     if result.approximate:
         notes.append("APPROXIMATE: the run used an approximate inference method")
-    return notes
+    return notes + _zero_notes(result.notes)
+
+
+def _zero_notes(notes: tuple[str, ...]) -> list[str]:
+    """Rules that divided by zero in some draws (false there): one line each."""
+    return [f"DIVISION BY ZERO: {note}" for note in notes]
 
 
 def _status(result: ScenarioResult) -> str:
@@ -151,6 +156,8 @@ def _print_whatifs(result: WhatIfResult) -> None:
     console = _console()
     base = result.baseline.probabilities
     console.print(_status(result.baseline), highlight=False)
+    for note in _zero_notes(result.notes):
+        console.print(note, highlight=False, markup=False)
     console.print("what-ifs beside the baseline (paired draws: the same random numbers)")
     for wid in result.probabilities[WHATIF].values:
         mine = result.probabilities.sel({WHATIF: wid})

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Final
 
+from forecast.data.states import KNOWN_STATES
 from forecast.dims import FREQUENCIES, KINDS, POLES
 from forecast.errors import SpecError
 from forecast.tomlfile import check_keys, expect_type, read_toml
@@ -25,7 +28,23 @@ _REQUIRED = {
     "source",
     "release_lag_months",
 }
-_OPTIONAL = {"offset"}
+_OPTIONAL = {"offset", "range", "max_n"}
+#: the top-level key listing the states a panel may hold (every other key is an indicator)
+STATES_KEY: Final = "states"
+
+#: plausible ``(low, high)`` of a value by kind, where the indicator declares no ``range``:
+#: fractions lie in [0, 1]; amounts and counts are bounded generously, so that only a
+#: corrupted or mis-scaled value (1e300, a count in units instead of millions) is refused
+KIND_RANGES: Final = {
+    "binomial": (0.0, 1.0),
+    "share": (0.0, 1.0),
+    "binary": (0.0, 1.0),
+    "positive": (0.0, 1e9),
+    "continuous": (-1e9, 1e9),
+}
+#: plausible number of trials of a binomial cell, where the indicator declares no ``max_n``
+#: (the UN General Assembly holds about 70 to 130 roll calls a year)
+DEFAULT_MAX_N: Final = 1000
 
 
 @dataclass(frozen=True)
@@ -46,6 +65,11 @@ class Indicator:
         ``Y``, ``Q`` or ``M``.
     offset
         For ``positive`` indicators, the model observes ``log(value + offset)``.
+    plausible
+        ``(low, high)``: the values a panel may hold (the codebook's ``range``, else
+        :data:`KIND_RANGES` of the kind).
+    max_n
+        For ``binomial`` indicators, the largest plausible number of trials.
     """
 
     key: str
@@ -59,15 +83,24 @@ class Indicator:
     source: str
     release_lag_months: int
     offset: float = 0.0
+    plausible: tuple[float, float] | None = None
+    max_n: int = DEFAULT_MAX_N
 
     def value_range(self) -> tuple[float, float, bool]:
-        """Return the allowed ``(low, high, low_inclusive)`` for this kind on the natural scale."""
-        inf = float("inf")
-        if self.kind in ("binomial", "share", "binary"):
-            return (0.0, 1.0, True)
+        """Return the allowed ``(low, high, low_inclusive)`` on the natural scale.
+
+        The bounds are the indicator's plausible range; a ``positive`` value must moreover be
+        above 0 unless the indicator has an offset (the model takes its logarithm).
+
+        Examples
+        --------
+        >>> Indicator("x", "", "", "RUS", 1, "positive", "Y", "", "", 0).value_range()
+        (0.0, 1000000000.0, False)
+        """
+        low, high = self.plausible or KIND_RANGES[self.kind]
         if self.kind == "positive":
-            return (0.0, inf, self.offset > 0)
-        return (-inf, inf, True)
+            return (low, high, low > 0 or self.offset > 0)
+        return (low, high, True)
 
 
 @dataclass(frozen=True)
@@ -77,6 +110,8 @@ class Codebook(Mapping[str, Indicator]):
     indicators: tuple[Indicator, ...]
     path: str = ""
     sha256: str = ""
+    #: the states a panel may hold; empty means any ISO 3166-1 alpha-3 code
+    states: tuple[str, ...] = ()
 
     def __getitem__(self, key: str) -> Indicator:
         for ind in self.indicators:
@@ -117,8 +152,14 @@ def _indicator(path: Path, key: str, table: object) -> Indicator:
     if lag < 0:
         raise SpecError(path, "release lag must be >= 0", key=f"{key}.release_lag_months")
     offset = float(expect_type(path, f"{key}.offset", table.get("offset", 0.0), (int, float)))
-    if offset < 0 or (offset > 0 and kind != "positive"):
+    if not math.isfinite(offset) or offset < 0 or (offset > 0 and kind != "positive"):
         raise SpecError(path, "offset must be >= 0 and only for kind positive", key=f"{key}.offset")
+    plausible = _plausible(path, key, kind, table.get("range"))
+    max_n = expect_type(path, f"{key}.max_n", table.get("max_n", DEFAULT_MAX_N), int)
+    if max_n < 1 or ("max_n" in table and kind != "binomial"):
+        raise SpecError(
+            path, "max_n must be a positive integer, for kind binomial only", key=f"{key}.max_n"
+        )
     return Indicator(
         key=key,
         title=table["title"],
@@ -131,7 +172,46 @@ def _indicator(path: Path, key: str, table: object) -> Indicator:
         source=table["source"],
         release_lag_months=lag,
         offset=offset,
+        plausible=plausible,
+        max_n=max_n,
     )
+
+
+def _plausible(path: Path, key: str, kind: str, value: Any) -> tuple[float, float] | None:
+    """Check a declared ``range = [low, high]`` against the kind's own limits."""
+    if value is None:
+        return None
+    where = f"{key}.range"
+    expect_type(path, where, value, list)
+    if len(value) != 2:
+        raise SpecError(path, "expected [low, high]", key=where)
+    low, high = (float(expect_type(path, where, v, (int, float))) for v in value)
+    if not (math.isfinite(low) and math.isfinite(high) and low < high):
+        raise SpecError(path, "expected [low, high]: two finite numbers, low < high", key=where)
+    kind_low, kind_high = KIND_RANGES[kind]
+    if kind in ("binomial", "share", "binary") and not kind_low <= low < high <= kind_high:
+        raise SpecError(path, f"a {kind} indicator's range must lie within [0, 1]", key=where)
+    if kind == "positive" and low < 0:
+        raise SpecError(path, "a positive indicator's range must start at 0 or above", key=where)
+    return (low, high)
+
+
+def _states(path: Path, value: Any) -> tuple[str, ...]:
+    """Check the declared states: a non-empty list of distinct ISO 3166-1 alpha-3 codes."""
+    codes = expect_type(path, STATES_KEY, value, list)
+    if not codes:
+        raise SpecError(path, "no state listed", key=STATES_KEY)
+    for i, code in enumerate(codes):
+        expect_type(path, f"{STATES_KEY}[{i}]", code, str)
+        if code not in KNOWN_STATES:
+            raise SpecError(
+                path,
+                f"{code!r} is not an ISO 3166-1 alpha-3 state code (such as KAZ)",
+                key=f"{STATES_KEY}[{i}]",
+            )
+    if len(set(codes)) != len(codes):
+        raise SpecError(path, "a state is listed twice", key=STATES_KEY)
+    return tuple(codes)
 
 
 def load_codebook(path: str | Path = DEFAULT_CODEBOOK) -> Codebook:
@@ -142,11 +222,20 @@ def load_codebook(path: str | Path = DEFAULT_CODEBOOK) -> Codebook:
     >>> cb = load_codebook()
     >>> cb["trade_share_chn"].pole, cb["trade_share_chn"].kind
     ('CHN', 'share')
+    >>> cb.states
+    ('KAZ', 'KGZ', 'TJK', 'TKM', 'UZB')
     """
     path = Path(path)
     raw = read_toml(path)
+    if STATES_KEY not in raw:
+        raise SpecError(
+            path,
+            "missing required key: the list of states a panel may hold (ISO 3166-1 alpha-3)",
+            key=STATES_KEY,
+        )
+    states = _states(path, raw.pop(STATES_KEY))
     if not raw:
         raise SpecError(path, "codebook defines no indicator")
     indicators = tuple(_indicator(path, key, table) for key, table in raw.items())
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    return Codebook(indicators=indicators, path=str(path), sha256=digest)
+    return Codebook(indicators=indicators, path=str(path), sha256=digest, states=states)

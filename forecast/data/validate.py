@@ -148,14 +148,18 @@ def validate_cells(
     def fail(i: int, column: str, message: str) -> NoReturn:
         raise DataError(path, message, row=row_numbers[i], column=column)
 
-    # -- state
+    # -- state: one the codebook declares (any ISO 3166-1 alpha-3 code if it declares none)
     states = raw["state"]
-    if (i := _first(~states.isin(KNOWN_STATES))) is not None:
-        fail(
-            i,
-            "state",
-            f"unknown state {states.iloc[i]!r}: expected an ISO 3166-1 alpha-3 code such as KAZ",
-        )
+    allowed = codebook.states or KNOWN_STATES
+    if (i := _first(~states.isin(list(allowed)))) is not None:
+        if codebook.states:
+            wanted = (
+                f"expected one of the states of the codebook {codebook.path} "
+                f"({', '.join(codebook.states)}; add a state there to extend the panel)"
+            )
+        else:
+            wanted = "expected an ISO 3166-1 alpha-3 code such as KAZ"
+        fail(i, "state", f"unknown state {states.iloc[i]!r}: {wanted}")
     # -- indicator
     inds = raw["indicator"]
     if (i := _first(~inds.isin(list(codebook)))) is not None:
@@ -214,8 +218,8 @@ def validate_cells(
         fail(
             i,
             "value",
-            f"value {values.iloc[i]:g} out of range for {ind.key} (kind {ind.kind}): "
-            f"expected {bound}{lo[i]:g}, {hi[i]:g}]",
+            f"value {values.iloc[i]:g} out of range for {ind.key} (kind {ind.kind}): expected "
+            f"{bound}{lo[i]:g}, {hi[i]:g}] {ind.unit} (the codebook's plausible range)",
         )
     kinds = inds.map(lambda k: codebook[k].kind)
     binary = (kinds == "binary").to_numpy()
@@ -242,6 +246,14 @@ def validate_cells(
             fail(i, "n", f"n {n_text.iloc[i]!r} is not a whole number")
         if (i := _first(binomial & (n_val <= 0))) is not None:
             fail(i, "n", f"n {n_text.iloc[i]} must be a positive number of trials")
+        max_n = inds.map(lambda k: codebook[k].max_n).to_numpy(dtype=float)
+        if (i := _first(binomial & (n_val > max_n))) is not None:
+            fail(
+                i,
+                "n",
+                f"n {n_val[i]:g} is more trials than plausible for {inds.iloc[i]}: expected "
+                f"at most {max_n[i]:g} (max_n in the codebook)",
+            )
         successes = values.to_numpy() * n_val
         off = np.abs(successes - np.round(successes)) > _SUCCESS_TOL * np.maximum(n_val, 1.0)
     if (i := _first(binomial & off)) is not None:

@@ -12,7 +12,7 @@ from forecast.data.codebook import Codebook
 from forecast.dims import POLES
 from forecast.errors import SpecError
 from forecast.periods import PER_YEAR, period_frequency
-from forecast.tomlfile import check_keys, expect_type, read_toml
+from forecast.tomlfile import check_finite, check_keys, expect_type, read_toml
 
 DEFAULT_MODEL = Path(__file__).resolve().parents[2] / "models" / "alignment.toml"
 METHODS = ("nuts", "pathfinder", "advi")
@@ -41,6 +41,13 @@ class Priors:
 
 #: nutpie's mass-matrix adaptations the spec may name
 ADAPTATIONS = ("diag", "draw_diag")
+
+#: sane upper bounds of the sampler's sizes, in the spec and on the command line: beyond them
+#: a fit would run for days or exhaust memory (the default fit takes 1000 draws of 4 chains)
+MAX_DRAWS = 100_000
+MAX_TUNE = 100_000
+MAX_CHAINS = 64
+_SIZE_LIMITS = {"draws": MAX_DRAWS, "tune": MAX_TUNE, "chains": MAX_CHAINS}
 
 
 @dataclass(frozen=True)
@@ -129,6 +136,10 @@ def _numbers(path: Path, table: dict[str, Any], cls: type, prefix: str) -> dict[
             out[key] = expect_type(path, full, value, int)
             if out[key] <= 0:
                 raise SpecError(path, "must be a positive integer", key=full)
+            if key in _SIZE_LIMITS and out[key] > _SIZE_LIMITS[key]:
+                raise SpecError(
+                    path, f"must be at most {_SIZE_LIMITS[key]}, got {out[key]}", key=full
+                )
         elif typ in ("float", float):
             out[key] = float(expect_type(path, full, value, (int, float)))
         else:
@@ -150,8 +161,10 @@ def load_model_spec(path: str | Path, codebook: Codebook) -> AlignmentSpec:
     Raises
     ------
     SpecError
-        Naming file and key, for an unknown key, a wrong type, an indicator missing from the
-        codebook, a reference that is not used or not of its pole, or an impossible value.
+        Naming file and key, for an unknown key, a wrong type, a number that is not finite
+        (``nan``, ``inf``), an indicator missing from the codebook, a reference that is not
+        used or not of its pole, or an impossible value (sampler sizes beyond
+        :data:`MAX_DRAWS`, :data:`MAX_TUNE`, :data:`MAX_CHAINS` included).
 
     Examples
     --------
@@ -165,6 +178,7 @@ def load_model_spec(path: str | Path, codebook: Codebook) -> AlignmentSpec:
     check_keys(
         path, raw, required={"model", "indicators"}, optional={"priors", "sampler", "projection"}
     )
+    check_finite(path, raw)
     for table in raw:
         if not isinstance(raw[table], dict):
             raise SpecError(path, "expected a table", key=table)

@@ -9,6 +9,13 @@ Names (poles, states, indicators, periods) are checked against the forecast by
 :func:`check_names` before evaluation, so evaluation itself only indexes arrays. Arithmetic
 that leaves the reals (``0 / 0``, a negative number to a fractional power) gives NaN, and
 every comparison with NaN is false.
+
+A division by zero (``x / 0``, or ``0 ** -1``) is undefined too: the quotient is NaN (never
+the infinity IEEE arithmetic gives, which would make ``x / 0 > 0`` true whenever ``x > 0``),
+and :func:`evaluate_rule` reports in which draws a denominator was zero, so that the caller
+can say so (:mod:`forecast.scenarios.probabilities` notes the share of such draws, and
+refuses a rule whose denominator is zero in every draw). A constant zero denominator never
+gets this far: the parser refuses it.
 """
 
 from __future__ import annotations
@@ -49,6 +56,28 @@ from forecast.scenarios.expr import (
 from forecast.scenarios.rules import RuleError
 
 Value = Any  # a float, or an ndarray of shape (sample,) or (sample, state)
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """A rule's values over the draws, and where a denominator was zero.
+
+    Attributes
+    ----------
+    values
+        ``(sample,)`` for a per-draw expression, ``(sample, state)`` for a per-state one.
+    zero_denominator
+        ``(sample,)`` booleans: the draws in which some division (in any state) had a zero
+        denominator, so that its quotient is undefined (NaN).
+    """
+
+    values: NDArray
+    zero_denominator: NDArray[np.bool_]
+
+    @property
+    def zero_share(self) -> float:
+        """The share of draws in which a denominator was zero."""
+        return float(self.zero_denominator.mean())
 
 
 @dataclass(frozen=True)
@@ -167,7 +196,8 @@ def evaluate(expr: Expr, at: str, draws: ForecastDraws) -> NDArray:
     """Evaluate a rule tree over every draw; ``at`` is the default period.
 
     Returns an array of shape ``(sample,)`` for a per-draw expression, ``(sample, state)`` for
-    a per-state one (a constant is broadcast to ``(sample,)``).
+    a per-state one (a constant is broadcast to ``(sample,)``); a quotient whose denominator
+    is zero is NaN (:func:`evaluate_rule` also says in which draws).
 
     Examples
     --------
@@ -178,12 +208,30 @@ def evaluate(expr: Expr, at: str, draws: ForecastDraws) -> NDArray:
     >>> evaluate(rule, "2030", draws).shape
     (200,)
     """
+    return evaluate_rule(expr, at, draws).values
+
+
+def evaluate_rule(expr: Expr, at: str, draws: ForecastDraws) -> Evaluation:
+    """Evaluate a rule tree like :func:`evaluate`, recording zero denominators.
+
+    Examples
+    --------
+    >>> from forecast.scenarios.rules import parse_condition
+    >>> from forecast.scenarios.synthetic import synthetic_forecast
+    >>> draws = ForecastDraws.from_forecast(synthetic_forecast())
+    >>> rule = parse_condition('mean(alignment["RUS"]) / (count(alignment["RUS"] > 9)) > 0')
+    >>> result = evaluate_rule(rule, "2030", draws)
+    >>> result.zero_share, bool(result.values.any())
+    (1.0, False)
+    """
+    n = draws.alignment.shape[0]
+    zero = np.zeros(n, dtype=bool)
     with np.errstate(all="ignore"):
-        value = _compute(expr, at, draws)
+        value = _compute(expr, at, draws, zero)
     if np.ndim(value) == 0:
         dtype = bool if isinstance(value, bool | np.bool_) else float
-        return np.full(draws.alignment.shape[0], value, dtype=dtype)
-    return np.asarray(value)
+        return Evaluation(np.full(n, value, dtype=dtype), zero)
+    return Evaluation(np.asarray(value), zero)
 
 
 def _quantity(node: Quantity, period: str, draws: ForecastDraws) -> NDArray:
@@ -204,38 +252,61 @@ def _lift(value: Value, shape: Shape) -> Value:
     return value
 
 
-def _compute(node: Expr, at: str, draws: ForecastDraws) -> Value:
+def _divisor_zero(denominator: Value, zero: NDArray[np.bool_]) -> Value:
+    """Mark in ``zero`` the draws where ``denominator`` is 0 (in any state); return the mask."""
+    is_zero = np.asarray(denominator) == 0
+    per_draw = is_zero.reshape(is_zero.shape[0], -1).any(axis=1) if is_zero.ndim else is_zero
+    zero |= per_draw
+    return is_zero
+
+
+def _arithmetic(node: Binary, left: Value, right: Value, zero: NDArray[np.bool_]) -> Value:
+    value = _BINARY[node.op](left, right)
+    if node.op == "/":
+        undefined = _divisor_zero(right, zero)
+    elif node.op == "**" and isinstance(right, float) and right < 0:
+        # a negative power divides by the base
+        undefined = _divisor_zero(left, zero)
+    else:
+        return value
+    return np.where(undefined, np.nan, value)
+
+
+def _compute(node: Expr, at: str, draws: ForecastDraws, zero: NDArray[np.bool_]) -> Value:
     if isinstance(node, Const):
         return node.value
     if isinstance(node, Quantity):
         return _quantity(node, node.period or at, draws)
     if isinstance(node, Change):
-        return _compute(node.operand, node.end, draws) - _compute(node.operand, node.start, draws)
+        end = _compute(node.operand, node.end, draws, zero)
+        return end - _compute(node.operand, node.start, draws, zero)
     if isinstance(node, Unary):
-        value = _compute(node.operand, at, draws)
+        value = _compute(node.operand, at, draws, zero)
         return {"neg": np.negative, "pos": np.positive, "not": np.logical_not}[node.op](value)
     if isinstance(node, Binary | Compare):
-        left = _lift(_compute(node.left, at, draws), node.type.shape)
-        right = _lift(_compute(node.right, at, draws), node.type.shape)
+        left = _lift(_compute(node.left, at, draws, zero), node.type.shape)
+        right = _lift(_compute(node.right, at, draws, zero), node.type.shape)
+        if isinstance(node, Binary):
+            return _arithmetic(node, left, right, zero)
         return _BINARY[node.op](left, right)
     if isinstance(node, Logical):
-        values = [_lift(_compute(v, at, draws), node.type.shape) for v in node.operands]
+        values = [_lift(_compute(v, at, draws, zero), node.type.shape) for v in node.operands]
         combine = np.logical_and if node.op == "and" else np.logical_or
         out = values[0]
         for value in values[1:]:
             out = combine(out, value)
         return out
     if isinstance(node, Rank):
-        values = _compute(node.operand, at, draws)
+        values = _compute(node.operand, at, draws, zero)
         # competition ranking: 1 + the number of states strictly larger (NaN ranks last)
         filled = np.where(np.isnan(values), -np.inf, values)
         ranks = 1.0 + (filled[:, None, :] > filled[:, :, None]).sum(axis=2)
         return ranks if node.state is None else ranks[:, draws.states.index(node.state)]
-    return _call(node, at, draws)
+    return _call(node, at, draws, zero)
 
 
-def _call(node: Call, at: str, draws: ForecastDraws) -> Value:
-    args = [_compute(a, at, draws) for a in node.args]
+def _call(node: Call, at: str, draws: ForecastDraws, zero: NDArray[np.bool_]) -> Value:
+    args = [_compute(a, at, draws, zero) for a in node.args]
     if node.func == "count":
         return np.sum(args[0], axis=1).astype(float)
     if node.func == "all":

@@ -6,6 +6,10 @@ scenarios of a partition must exclude each other and cover every draw; a residua
 when declared, takes the draws no rule claims. The partition's uncertainty is the normalised
 entropy ``-sum p log p / log K`` of its ``K`` scenarios: 0 when one scenario is certain, 1
 when all are equally likely.
+
+A rule that divides by zero in some draws is false in those draws (its quotient is
+undefined) and the result carries a note giving the share of such draws; a rule whose
+denominator is zero in every draw is refused with an error naming its entry.
 """
 
 from __future__ import annotations
@@ -20,8 +24,9 @@ from numpy.typing import NDArray
 
 from forecast.dims import CHAIN, DRAW, PARTITION, SCENARIO
 from forecast.errors import SpecError
-from forecast.scenarios.evaluate import ForecastDraws, evaluate
+from forecast.scenarios.evaluate import ForecastDraws, evaluate_rule
 from forecast.scenarios.events import event_summary, normalised_entropy
+from forecast.scenarios.expr import Expr
 from forecast.scenarios.headline import Headline, headline
 from forecast.scenarios.spec import (
     KIND_QUESTION,
@@ -52,6 +57,9 @@ class ScenarioResult:
     converged, approximate
         From the forecast's attributes: whether the run passed the convergence gates, and
         whether it came from an approximate method.
+    notes
+        One line per rule whose denominator was zero in some draws (the rule is false there),
+        naming the entry and the share of draws.
     """
 
     run_id: str
@@ -61,6 +69,7 @@ class ScenarioResult:
     headline: Headline
     converged: bool = True
     approximate: bool = False
+    notes: tuple[str, ...] = ()
 
     def table(self) -> pd.DataFrame:
         """Return one row per scenario and question.
@@ -110,18 +119,61 @@ def _entry(probs: xr.Dataset, sid: Any) -> dict[str, Any]:
     }
 
 
-def partition_events(partition: Partition, draws: ForecastDraws, path: str) -> NDArray[np.bool_]:
-    """Return the partition's events ``(sample, scenario)``, checked to partition the draws.
+def rule_event(
+    rule: Expr, at: str, draws: ForecastDraws, path: str, key: str, notes: list[str] | None
+) -> NDArray[np.bool_]:
+    """Return where ``rule`` holds, ``(sample,)``; note (in ``notes``) draws that divide by 0.
+
+    With ``notes`` None the rule is only evaluated: the ledger resolves an entry on the one
+    draw of observed data, where an undefined quotient simply makes the rule false.
 
     Raises
     ------
     SpecError
-        When two scenarios claim the same draw, or when some draws fall in no scenario and
-        no residual scenario is declared.
+        Naming the entry ``key``, when a denominator is zero in every draw: the rule is
+        undefined, so no probability is given.
+    """
+    result = evaluate_rule(rule, at, draws)
+    if notes is None:
+        return result.values.astype(bool)
+    n = result.zero_denominator.size
+    zeros = int(result.zero_denominator.sum())
+    if zeros == n:
+        raise SpecError(
+            path,
+            f"rule refused: a denominator is zero in every one of the {n} draws, so the rule "
+            "is undefined: divide by something that is not zero",
+            key=key,
+        )
+    if zeros:
+        notes.append(
+            f"{key}: a denominator is zero in {zeros} of {n} draws ({zeros / n:.1%}); the "
+            "rule counts as false in those draws"
+        )
+    return result.values.astype(bool)
+
+
+def partition_events(
+    partition: Partition, draws: ForecastDraws, path: str, notes: list[str] | None = None
+) -> NDArray[np.bool_]:
+    """Return the partition's events ``(sample, scenario)``, checked to partition the draws.
+
+    Draws in which a scenario's rule divides by zero are noted in ``notes`` when it is given
+    (see :func:`rule_event`).
+
+    Raises
+    ------
+    SpecError
+        When two scenarios claim the same draw, when some draws fall in no scenario and
+        no residual scenario is declared, or when a rule divides by zero in every draw.
     """
     n = draws.alignment.shape[0]
     columns = [
-        evaluate(s.rule, partition.at, draws).astype(bool) if s.rule is not None else None
+        rule_event(
+            s.rule, partition.at, draws, path, f"{partition.key}.scenario.{s.id}.rule", notes
+        )
+        if s.rule is not None
+        else None
         for s in partition.scenarios
     ]
     claimed = np.zeros(n, dtype=int)
@@ -177,7 +229,8 @@ def scenario_probabilities(forecast: xr.Dataset, spec: ScenarioSpec) -> Scenario
     ------
     SpecError
         Naming file and entry: a state, indicator or period the forecast lacks; a partition
-        whose scenarios overlap or leave draws uncovered.
+        whose scenarios overlap or leave draws uncovered; a rule whose denominator is zero
+        in every draw (one zero in some draws only is noted in the result's ``notes``).
 
     Examples
     --------
@@ -191,17 +244,20 @@ def scenario_probabilities(forecast: xr.Dataset, spec: ScenarioSpec) -> Scenario
     """
     draws = ForecastDraws.from_forecast(forecast)
     check_spec(spec, draws)
+    notes: list[str] = []
     columns: list[NDArray[np.bool_]] = []
     # one label row per scenario and question: id, kind, partition, title, at, resolves_on
     labels: list[tuple[str, str, str, str, str, str]] = []
     for partition in spec.partitions:
-        columns.append(partition_events(partition, draws, spec.path))
+        columns.append(partition_events(partition, draws, spec.path, notes))
         labels += [
             (s.id, KIND_SCENARIO, partition.id, s.title, partition.at, partition.resolves_on)
             for s in partition.scenarios
         ]
     for question in spec.questions:
-        columns.append(evaluate(question.rule, question.at, draws).astype(bool)[:, None])
+        key = f"question.{question.id}.rule"
+        event = rule_event(question.rule, question.at, draws, spec.path, key, notes)
+        columns.append(event[:, None])
         labels.append(
             (question.id, KIND_QUESTION, "", question.title, question.at, question.resolves_on)
         )
@@ -249,4 +305,5 @@ def scenario_probabilities(forecast: xr.Dataset, spec: ScenarioSpec) -> Scenario
         headline=top,
         converged=bool(int(forecast.attrs.get("converged", 1))),
         approximate=bool(int(forecast.attrs.get("approximate", 0))),
+        notes=tuple(notes),
     )

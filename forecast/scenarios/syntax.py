@@ -89,7 +89,35 @@ def syntax_tree(text: str) -> ast.Expression:
         raise RuleError(f"rule too large (over {MAX_AST_NODES} syntax nodes)")
     if depth > MAX_DEPTH:
         raise RuleError(f"rule nested too deeply (over {MAX_DEPTH} levels)")
+    check_ascii_names(text, tree)
     return tree
+
+
+def check_ascii_names(text: str, tree: ast.AST) -> None:
+    """Refuse a name not written as the plain ASCII identifier the parser reports.
+
+    Python's parser normalises identifiers (NFKC): a full-width ``ｍｅａｎ`` becomes the
+    whitelisted ``mean``, and a rule could read as one thing and run as another. Every name
+    must therefore be spelled exactly as its normalised form, in ASCII.
+
+    Examples
+    --------
+    >>> check_ascii_names("\uff4d\uff45\uff41\uff4e(x)", ast.parse("\uff4d\uff45\uff41\uff4e(x)"))
+    Traceback (most recent call last):
+    ...
+    forecast.scenarios.syntax.RuleError: names must be plain ASCII letters, digits and underscores: `ｍｅａｎ`
+    """  # noqa: E501
+    # not ast.walk, which imports a module while the rule is being parsed
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        stack.extend(ast.iter_child_nodes(node))
+        if isinstance(node, ast.Name):
+            written = ast.get_source_segment(text, node) or node.id
+            if written != node.id or not written.isascii():
+                raise RuleError(
+                    "names must be plain ASCII letters, digits and underscores", short(written)
+                )
 
 
 def size_and_depth(tree: ast.AST) -> tuple[int, int]:

@@ -201,6 +201,9 @@ class Translator:
             raise self.refuse(node, f"an exponent must be a constant of at most {MAX_ABS_EXPONENT}")
         if isinstance(left, Const) and isinstance(right, Const):
             return self.fold(node, op, left.value, right.value)
+        if op == "/" and isinstance(right, Const) and right.value == 0:
+            # the quotient would be undefined in every draw: a mistake, not a scenario
+            raise self.refuse(node, "division by zero")
         return Binary(op, left, right, RuleType(_broadcast(left.type, right.type), "num"))
 
     def fold(self, node: ast.AST, op: str, a: float, b: float) -> Const:

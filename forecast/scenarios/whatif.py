@@ -172,6 +172,9 @@ class WhatIfResult:
     coherence
         With weights: dim ``scenario``, ``mixture`` (the weighted sum of the probabilities
         under each what-if and the baseline), ``baseline`` and ``gap``; else ``None``.
+    notes
+        The rules whose denominator was zero in some draws under a what-if (those of the
+        baseline are in ``baseline.notes``), each prefixed with the what-if's id.
     """
 
     run_id: str
@@ -179,6 +182,7 @@ class WhatIfResult:
     probabilities: xr.Dataset
     claims: pd.DataFrame
     coherence: xr.Dataset | None
+    notes: tuple[str, ...] = ()
 
     def table(self) -> pd.DataFrame:
         """Return one row per what-if and scenario or question (for the what-if plot).
@@ -300,10 +304,12 @@ def whatif_probabilities(
     until = str(baseline.attrs["until"])
     seed = int(baseline.attrs["random_seed"])
     rows = []
+    notes: list[str] = []
     for whatif in whatifs.whatifs:
         forecast = apply_whatif(posterior, whatif, until=until, random_seed=seed)
         forecast.attrs["run_id"] = base.run_id
         result = scenario_probabilities(forecast, scenarios)
+        notes += [f"what-if {whatif.id}: {note}" for note in result.notes]
         paired = mean_summary(result.events.astype(float) - base.events.astype(float))
         variables = {
             "probability": result.probabilities["probability"],
@@ -327,6 +333,7 @@ def whatif_probabilities(
         probabilities=table,
         claims=_claims(whatifs, table),
         coherence=_coherence(whatifs, base, table),
+        notes=tuple(notes),
     )
 
 

@@ -44,9 +44,8 @@ def run_forecast(run: Run, periods: list[str]) -> xr.Dataset:
     otherwise the run is forecast anew with its own seed
     (:func:`forecast.model.workflow.forecast_run`), through the latest period.
     """
-    path = run.path / FORECAST_FILE
-    if path.is_file():
-        stored = xr.open_dataset(path, engine="h5netcdf").load()
+    if (run.path / FORECAST_FILE).is_file():
+        stored = run.dataset(FORECAST_FILE)
         if str(stored.attrs.get("run_id", "")) == run.run_id and covers(stored, periods):
             return stored
     return forecast_run(run, _horizon(run, periods))

@@ -112,4 +112,4 @@ def assert_one_line_error(
         where.append(f"column {column}")
     prefix = f"error: {', '.join(where)}: "
     assert lines[0].startswith(prefix), (lines[0], prefix)
-    assert message in lines[0][len(prefix):], (lines[0], message)
+    assert message in lines[0][len(prefix) :], (lines[0], message)

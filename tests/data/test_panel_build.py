@@ -53,9 +53,7 @@ def _empty(path: Path) -> None:
 # (how the reporter file is broken, row, column, fragment of the message)
 BREAKAGES = [
     pytest.param(_delete, None, None, "missing raw file", id="missing-file"),
-    pytest.param(
-        _rename_column, 1, "value_musd", "changed column layout", id="renamed-column"
-    ),
+    pytest.param(_rename_column, 1, "value_musd", "changed column layout", id="renamed-column"),
     pytest.param(_empty, None, None, "empty raw file", id="empty-file"),
 ]
 
@@ -145,3 +143,77 @@ def test_build_replaces_output_atomically(
     assert {"trade_share_rus", "trade_share_chn"} <= set(panel["indicator"])
     result = run_cli(["data", "validate", str(out)], capsys)
     assert result.code == 0, result
+
+
+# -- a raw file cut short or damaged mid-file is an error naming its row, not fewer rows -----
+#
+# Each case rewrites the reporter file from its own lines: ``lines[0]`` is the header (row 1),
+# so ``lines[k]`` is row k + 1. Row 20001 is deep inside the file (25605 lines).
+CUT_LINE = 20000
+
+
+def _rewrite(path: Path, edit: Callable[[list[str]], list[str]]) -> None:
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    path.write_text("".join(edit(lines)), encoding="utf-8", newline="")
+
+
+def _ends_mid_row(lines: list[str]) -> list[str]:
+    # the last row keeps only its first field and the comma after it
+    return [*lines[:CUT_LINE], lines[CUT_LINE][:4]]
+
+
+def _ends_inside_quotes(lines: list[str]) -> list[str]:
+    # cut a few characters into the row's first quoted field
+    quote = lines[CUT_LINE].index('"')
+    return [*lines[:CUT_LINE], lines[CUT_LINE][: quote + 4]]
+
+
+def _no_final_line_break(lines: list[str]) -> list[str]:
+    return [*lines[:CUT_LINE], lines[CUT_LINE].rstrip("\n")]
+
+
+def _short_row(lines: list[str]) -> list[str]:
+    # one row loses its first field (the reporter's code) and the comma after it
+    _, tail = lines[CUT_LINE].split(",", 1)
+    return [*lines[:CUT_LINE], tail, *lines[CUT_LINE + 1 :]]
+
+
+def _long_row(lines: list[str]) -> list[str]:
+    return [*lines[:CUT_LINE], lines[CUT_LINE].rstrip("\n") + ",9\n", *lines[CUT_LINE + 1 :]]
+
+
+TRUNCATIONS = [
+    pytest.param(_ends_mid_row, "2 fields where the header has 7", id="ends-mid-row"),
+    pytest.param(_ends_inside_quotes, "truncated or damaged", id="ends-inside-quotes"),
+    pytest.param(_no_final_line_break, "no line break after it", id="no-final-line-break"),
+    pytest.param(_short_row, "6 fields where the header has 7", id="row-lacks-a-field"),
+    pytest.param(_long_row, "8 fields where the header has 7", id="row-has-an-extra-field"),
+]
+
+
+@pytest.mark.parametrize(("edit", "message"), TRUNCATIONS)
+def test_truncated_raw_file_is_refused_by_row(
+    raw_copy: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    edit: Callable[[list[str]], list[str]],
+    message: str,
+) -> None:
+    broken = raw_copy / REPORTER_FILE
+    _rewrite(broken, edit)
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    out = out_dir / "panel.csv"
+    out.write_text(valid_text(), encoding="utf-8")
+    before = snapshot(out_dir)
+    result = run_cli(["data", "build", "--raw", str(raw_copy), "--out", str(out)], capsys)
+    assert_one_line_error(result, broken, row=CUT_LINE + 1, column=None, message=message)
+    assert snapshot(out_dir) == before
+
+
+def test_blank_lines_and_crlf_line_ends_are_complete_rows(tmp_path: Path) -> None:
+    from forecast.data.sources.rawfile import read_raw_csv
+
+    (tmp_path / "x.csv").write_bytes(b'a,b\r\n1,"x, y"\r\n\r\n2,z\r\n\n')
+    frame = read_raw_csv(tmp_path, "x.csv", ["a", "b"], what="a test file")
+    assert frame["b"].tolist() == ["x, y", "z"]

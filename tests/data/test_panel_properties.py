@@ -21,7 +21,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from forecast.data.codebook import Codebook, load_codebook
+from forecast.data.codebook import Codebook, Indicator, load_codebook
 from forecast.data.panel import read_panel, write_panel
 from forecast.dims import PANEL_COLUMNS, STATES
 from forecast.errors import DataError
@@ -67,9 +67,35 @@ def _read_bytes(scratch: Path, data: bytes) -> pd.DataFrame | None:
 
 #: fragments that steer random text towards the validator's deeper checks
 _TOKENS = [
-    *PANEL_COLUMNS, *STATES, *CODEBOOK, "", " ", ",", ";", '"', "\n", "\r\n", "\ufeff",
-    "2019", "2019Q3", "2019-07", "0000", "2019-06-30", "2020-06-30", "0", "1", "0.5", "-1",
-    "2.5", "1e400", "nan", "inf", "-Infinity", "1_0", "\u0661", "\xe9",
+    *PANEL_COLUMNS,
+    *STATES,
+    *CODEBOOK,
+    "",
+    " ",
+    ",",
+    ";",
+    '"',
+    "\n",
+    "\r\n",
+    "\ufeff",
+    "2019",
+    "2019Q3",
+    "2019-07",
+    "0000",
+    "2019-06-30",
+    "2020-06-30",
+    "0",
+    "1",
+    "0.5",
+    "-1",
+    "2.5",
+    "1e400",
+    "nan",
+    "inf",
+    "-Infinity",
+    "1_0",
+    "\u0661",
+    "\xe9",
 ]
 _CELL = st.one_of(st.sampled_from(_TOKENS), st.text(max_size=8))
 
@@ -95,10 +121,16 @@ def test_random_text_gives_data_error_only(scratch: Path, text: str) -> None:
     encoding=st.sampled_from(["utf-8", "utf-8-sig", "latin-1"]),
 )
 # each once escaped as ValueError or OverflowError: year 0, and years outside datetime64[ns]
-@example(rows=[["KAZ", "trade_share_chn", "0000", "0.5", "", "X", "2020-06-30"]], keep=0,
-         encoding="utf-8")
-@example(rows=[["KAZ", "trade_share_chn", "1500", "0.5", "", "X", "1600-06-30"]], keep=8,
-         encoding="utf-8")
+@example(
+    rows=[["KAZ", "trade_share_chn", "0000", "0.5", "", "X", "2020-06-30"]],
+    keep=0,
+    encoding="utf-8",
+)
+@example(
+    rows=[["KAZ", "trade_share_chn", "1500", "0.5", "", "X", "1600-06-30"]],
+    keep=8,
+    encoding="utf-8",
+)
 def test_random_cells_under_a_valid_header_give_data_error_only(
     scratch: Path, rows: list[list[str]], keep: int, encoding: str
 ) -> None:
@@ -146,21 +178,17 @@ def _valid_se(draw: st.DrawFn, kind: str) -> float:
 
 
 @st.composite
-def _valid_value(draw: st.DrawFn, kind: str, offset: float) -> tuple[float, float]:
-    """Draw ``(value, n)`` valid for an indicator of ``kind`` (n is NaN unless binomial)."""
-    if kind == "binomial":
-        n = draw(st.integers(1, 10_000))
+def _valid_value(draw: st.DrawFn, ind: Indicator) -> tuple[float, float]:
+    """Draw ``(value, n)`` valid for indicator ``ind`` (n is NaN unless binomial)."""
+    if ind.kind == "binomial":
+        n = draw(st.integers(1, ind.max_n))
         k = draw(st.integers(0, n))
         return k / n, float(n)
-    if kind == "share":
-        return draw(st.floats(0.0, 1.0)), np.nan
-    if kind == "binary":
+    if ind.kind == "binary":
         return float(draw(st.sampled_from([0, 1]))), np.nan
-    if kind == "positive":
-        low_ok = offset > 0
-        value = draw(st.floats(0.0, 1e12, exclude_min=not low_ok))
-        return value, np.nan
-    return draw(st.floats(allow_nan=False, allow_infinity=False)), np.nan
+    # anywhere in the codebook's plausible range, its bounds included where allowed
+    low, high, low_ok = ind.value_range()
+    return draw(st.floats(low, high, exclude_min=not low_ok)), np.nan
 
 
 @st.composite
@@ -185,7 +213,7 @@ def valid_panels(draw: st.DrawFn) -> pd.DataFrame:
         if (state, key, period_text) in seen:
             continue
         seen.add((state, key, period_text))
-        value, n = draw(_valid_value(ind.kind, ind.offset))
+        value, n = draw(_valid_value(ind))
         end = _period_end(parse_period(period_text))
         lag = draw(st.integers(0, (dt.date(9999, 12, 31) - end).days))
         source = draw(st.text(string.ascii_letters + " ,\"'", min_size=1, max_size=10))

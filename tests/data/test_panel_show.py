@@ -31,8 +31,12 @@ def test_show_json(panel: Path, capsys: pytest.CaptureFixture[str]) -> None:
     # one record per (state, indicator) series, sorted
     assert list(by_key) == sorted({(r[0], r[1]) for r in ROWS})
     assert by_key["KAZ", "unga_agree_rus"] == {
-        "state": "KAZ", "indicator": "unga_agree_rus", "first": "2019", "last": "2020",
-        "count": 2, "share_missing": 0.0,
+        "state": "KAZ",
+        "indicator": "unga_agree_rus",
+        "first": "2019",
+        "last": "2020",
+        "count": 2,
+        "share_missing": 0.0,
     }
     gap = by_key["KAZ", "trade_share_chn"]
     assert (gap["first"], gap["last"], gap["count"]) == ("2017", "2019", 2)

@@ -83,6 +83,8 @@ def _broken(row: int, column: str, value: str, message: str, case: str) -> objec
 CELL_CASES = [
     _broken(5, "state", "XXX", "unknown state 'XXX'", "unknown-state"),
     _broken(3, "state", "kaz", "unknown state 'kaz'", "lowercase-state"),
+    # a real ISO code, but not a state the codebook declares
+    _broken(5, "state", "USA", "expected one of the states of the codebook", "undeclared-state"),
     _broken(4, "indicator", "trade_share_xyz", "unknown indicator", "unknown-indicator"),
     _broken(3, "period", "2019", "duplicate (KAZ, unga_agree_rus, 2019), first at row 2", "dup"),
     _broken(4, "period", "2019Q5", "unparseable period", "period-Q5"),
@@ -91,13 +93,18 @@ CELL_CASES = [
     _broken(4, "period", "0000", "unparseable period", "period-year0"),
     _broken(4, "period", "\u0662\u0660\u0661\u0669", "unparseable period", "period-arabic-digits"),
     _broken(4, "period", "2019\n", "unparseable period", "period-newline"),
-    _broken(4, "period", "2019Q3", "has frequency Q but the codebook gives trade_share_chn "
-            "frequency Y", "period-quarter-for-yearly"),
+    _broken(
+        4,
+        "period",
+        "2019Q3",
+        "has frequency Q but the codebook gives trade_share_chn frequency Y",
+        "period-quarter-for-yearly",
+    ),
     _broken(9, "period", "2019", "has frequency Y", "period-year-for-quarterly"),
     _broken(4, "value", "1.2", "out of range for trade_share_chn", "share>1"),
     _broken(4, "value", "-0.1", "out of range", "share<0"),
-    _broken(5, "value", "-0.01", "(kind positive): expected (0, inf]", "positive<0"),
-    _broken(5, "value", "0", "expected (0, inf]", "positive-zero"),
+    _broken(5, "value", "-0.01", "(kind positive): expected (0, 1]", "positive<0"),
+    _broken(5, "value", "0", "expected (0, 1]", "positive-zero"),
     _broken(6, "value", "0.5", "expected 0 or 1", "binary-half"),
     _broken(6, "value", "2", "(kind binary)", "binary-2"),
     _broken(2, "value", "1.5", "(kind binomial)", "binomial>1"),
@@ -106,6 +113,11 @@ CELL_CASES = [
     _broken(7, "value", "inf", "not finite", "inf"),
     _broken(7, "value", "-Infinity", "not finite", "-Infinity"),
     _broken(7, "value", "1e400", "not finite", "overflow-to-inf"),
+    # finite, but far outside the codebook's plausible range of each indicator
+    _broken(7, "value", "1e300", "expected [-100000, 100000] USD million", "continuous-1e300"),
+    _broken(8, "value", "1e300", "out of range for china_finance", "positive-1e300"),
+    _broken(9, "value", "1e300", "out of range for eu_exports", "quarterly-1e300"),
+    _broken(5, "value", "1.5", "out of range for remittances_gdp", "remittances-above-1"),
     _broken(7, "value", "", "value empty", "value-empty"),
     _broken(7, "value", "abc", "'abc' is not a number", "value-text"),
     _broken(7, "value", "1_000", "is not a number", "value-underscore"),
@@ -116,6 +128,8 @@ CELL_CASES = [
     _broken(3, "n", "2.5", "n '2.5' is not a whole number", "n-2.5"),
     _broken(3, "n", "many", "'many' is not a number", "n-text"),
     _broken(3, "n", "inf", "is not a whole number", "n-inf"),
+    _broken(3, "n", "1000000000000", "n 1e+12 is more trials than plausible", "n-1e12"),
+    _broken(3, "n", "1004", "expected at most 1000 (max_n in the codebook)", "n-above-max"),
     _broken(4, "n", "10", "n given for non-binomial indicator trade_share_chn", "n-for-share"),
     _broken(2, "n", "101", "is not a whole number of successes", "value-times-n"),
     _broken(6, "source", "", "source is empty", "source-empty"),
@@ -135,15 +149,24 @@ HEADER_CASES = [
         _with_header([*HEADER, "note"], "x"), 1, "note", "unexpected column", id="extra-column"
     ),
     pytest.param(
-        _with_header([*HEADER, ""], ""), 1, "8 (no name; a trailing comma?)", "unexpected column",
+        _with_header([*HEADER, ""], ""),
+        1,
+        "8 (no name; a trailing comma?)",
+        "unexpected column",
         id="trailing-comma",
     ),
     pytest.param(
-        _with_header([*HEADER, "state"], "KAZ"), 1, "state", "column appears twice",
+        _with_header([*HEADER, "state"], "KAZ"),
+        1,
+        "state",
+        "column appears twice",
         id="duplicated-column",
     ),
     pytest.param(
-        _swap_value_and_n(), 1, "n", "column out of order: position 4 should be value",
+        _swap_value_and_n(),
+        1,
+        "n",
+        "column out of order: position 4 should be value",
         id="reordered-columns",
     ),
     pytest.param(
@@ -154,35 +177,56 @@ HEADER_CASES = [
 
 STRUCTURE_CASES = [
     pytest.param(
-        _replace_line(5, "KGZ,remittances_gdp,2019,0.28,,WDI\n"), 5, "vintage",
-        "6 fields where the header has 7", id="ragged-short",
+        _replace_line(5, "KGZ,remittances_gdp,2019,0.28,,WDI\n"),
+        5,
+        "vintage",
+        "6 fields where the header has 7",
+        id="ragged-short",
     ),
     pytest.param(
-        _replace_line(5, "KGZ,remittances_gdp,2019,0.28,,WDI,2020-07-31,extra\n"), 5, None,
-        "8 fields where the header has 7", id="ragged-long",
+        _replace_line(5, "KGZ,remittances_gdp,2019,0.28,,WDI,2020-07-31,extra\n"),
+        5,
+        None,
+        "8 fields where the header has 7",
+        id="ragged-long",
     ),
     pytest.param(
-        _replace_line(5, "KGZ;remittances_gdp;2019;0.28;;WDI;2020-07-31\n"), 5, "indicator",
-        "1 fields where the header has 7: check the delimiter", id="semicolon-row",
+        _replace_line(5, "KGZ;remittances_gdp;2019;0.28;;WDI;2020-07-31\n"),
+        5,
+        "indicator",
+        "1 fields where the header has 7: check the delimiter",
+        id="semicolon-row",
     ),
     pytest.param(
         _blank_lines_then(4, "value", "7"), 6, "value", "out of range", id="blank-lines-keep-rows"
     ),
     pytest.param(
-        csv_text(rows_with(4, "value", "7")).replace("\n", "\r\n").encode(), 4, "value",
-        "out of range", id="crlf",
+        csv_text(rows_with(4, "value", "7")).replace("\n", "\r\n").encode(),
+        4,
+        "value",
+        "out of range",
+        id="crlf",
     ),
     pytest.param(
         # a quoted cell spanning two lines is one spreadsheet row: the error stays at row 4
         csv_text(rows_with(4, "value", "7")).replace(",UNGA,2020", ',"UN\nGA",2020', 1).encode(),
-        4, "value", "out of range", id="multiline-cell",
+        4,
+        "value",
+        "out of range",
+        id="multiline-cell",
     ),
     pytest.param(
-        valid_text().replace(",", ";").encode(), 1, None, "header is one field containing ';'",
+        valid_text().replace(",", ";").encode(),
+        1,
+        None,
+        "header is one field containing ';'",
         id="semicolon-file",
     ),
     pytest.param(
-        valid_text().replace(",", "\t").encode(), 1, None, "the panel must be comma-separated",
+        valid_text().replace(",", "\t").encode(),
+        1,
+        None,
+        "the panel must be comma-separated",
         id="tab-file",
     ),
     pytest.param(
@@ -190,8 +234,11 @@ STRUCTURE_CASES = [
     ),
     pytest.param(_latin1_in_row(5), 5, "source", "not UTF-8 encoded (byte 0xe9)", id="latin1-row"),
     pytest.param(
-        valid_text().replace("vintage", "vintag\xe9").encode("latin-1"), 1, None,
-        "not UTF-8 encoded", id="latin1-header",
+        valid_text().replace("vintage", "vintag\xe9").encode("latin-1"),
+        1,
+        None,
+        "not UTF-8 encoded",
+        id="latin1-header",
     ),
     pytest.param(valid_text().encode("utf-16"), 1, None, "not UTF-8 encoded", id="utf16"),
     pytest.param(b"", 1, None, "empty file", id="empty-file"),
@@ -199,7 +246,10 @@ STRUCTURE_CASES = [
     pytest.param(b"\xef\xbb\xbf", 1, None, "empty file", id="bom-only-file"),
     pytest.param(csv_text([]).encode(), 2, None, "no data rows under the header", id="header-only"),
     pytest.param(
-        (csv_text([]) + "\n\n").encode(), 2, None, "no data rows under the header",
+        (csv_text([]) + "\n\n").encode(),
+        2,
+        None,
+        "no data rows under the header",
         id="header-and-blank-lines",
     ),
 ]
@@ -271,8 +321,9 @@ def test_validate_accepts_valid_panel(workdir: Path, capsys: pytest.CaptureFixtu
         pytest.param(valid_text().replace("\n", "\r\n").encode(), id="crlf"),
         pytest.param(valid_text().encode() + b"\n\n", id="trailing-blank-lines"),
         pytest.param(
-            csv_text([*VALID_ROWS, ("KAZ", "trade_share_chn", "1000", "0.5", "", "X", ANCIENT)])
-            .encode(),
+            csv_text(
+                [*VALID_ROWS, ("KAZ", "trade_share_chn", "1000", "0.5", "", "X", ANCIENT)]
+            ).encode(),
             id="years-outside-nanosecond-range",
         ),
         pytest.param(_cell(9, "vintage", "2019-09-30"), id="vintage-on-period-end"),

@@ -8,6 +8,7 @@ because Pathfinder and ADVI compile their own PyTensor functions (see the marks)
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import pytest
 import xarray as xr
 
 from forecast.data.panel import DEFAULT_PANEL, panel_sha256
+from forecast.defaults import MAX_SEED
 from forecast.dims import INDICATOR, PERIOD, POLE, POLES, STATE
 from forecast.model.summaries import ALIGNMENT_COLUMNS, INDICATOR_COLUMNS
 from tests.data.panel_fixtures import Result, run_cli
@@ -76,6 +78,9 @@ def test_fit_writes_a_run_and_strict_refuses_it(
     assert manifest["data"]["sha256"] == panel_sha256(DEFAULT_PANEL)
     assert manifest["spec"]["sha256"] == default_spec.sha256
     assert manifest["seed"] == 5
+    # what a later command checks the posterior against before reading it
+    posterior_bytes = (run / "posterior.nc").read_bytes()
+    assert manifest["posterior_sha256"] == hashlib.sha256(posterior_bytes).hexdigest()
     assert (
         manifest["sampler"] | {"draws": 10, "tune": 20, "chains": 2, "method": "nuts"}
         == (manifest["sampler"])
@@ -153,10 +158,10 @@ def test_predict_to_another_directory_and_horizon(
 ) -> None:
     out = tmp_path / "out"
     before = sorted(p.name for p in bundled_run.path.iterdir())
-    result = run_cli(
-        ["predict", str(bundled_run.path), "--until", "2023", "--out", str(out)], capsys
-    )
-    assert result.code == 0
+    # the largest seed a command accepts goes through to the stored forecast's attributes
+    args = ["predict", str(bundled_run.path), "--until", "2023", "--out", str(out)]
+    result = run_cli([*args, "--seed", str(MAX_SEED)], capsys)
+    assert result.code == 0, result
     assert sorted(p.name for p in bundled_run.path.iterdir()) == before
     assert sorted(p.name for p in out.iterdir()) == [
         "alignment.csv",
@@ -165,6 +170,8 @@ def test_predict_to_another_directory_and_horizon(
     ]
     alignment = pd.read_csv(out / "alignment.csv", dtype={PERIOD: str})
     assert alignment[PERIOD].max() == "2023"
+    with xr.open_dataset(out / "forecast.nc", engine="h5netcdf") as stored:
+        assert int(stored.attrs["random_seed"]) == MAX_SEED
 
 
 def test_predict_before_the_data_end_is_an_error(

@@ -180,6 +180,38 @@ BAD_SPECS: dict[str, tuple[Callable[[str], str], str, str]] = {
         "sampler.target_accept",
         "[0.5, 1)",
     ),
+    # non-finite numbers, which TOML spells nan and inf, anywhere in the spec
+    "nan prior": (edited("noise_sd = 0.5", "noise_sd = nan"), "priors.noise_sd", "finite"),
+    "inf prior": (edited("lkj_eta = 2.0", "lkj_eta = inf"), "priors.lkj_eta", "finite"),
+    "-inf prior mean": (
+        edited("volatility_log_mean = -2.0", "volatility_log_mean = -inf"),
+        "priors.volatility_log_mean",
+        "-inf is not allowed",
+    ),
+    "nan share clip": (edited("share_clip = 0.01", "share_clip = nan"), "model.share_clip", "nan"),
+    "nan target_accept": (
+        edited("target_accept = 0.95", "target_accept = nan"),
+        "sampler.target_accept",
+        "finite",
+    ),
+    "nan in a list": (
+        substituted(USE_LIST, 'use = ["trade_share_rus", nan]'),
+        "indicators.use[1]",
+        "finite",
+    ),
+    # sampler sizes beyond sane bounds, refused before any fit starts
+    "huge draws": (
+        edited("draws = 1000", "draws = 99999999999999999"),
+        "sampler.draws",
+        "must be at most 100000, got 99999999999999999",
+    ),
+    "a billion draws": (
+        edited("draws = 1000", "draws = 1000000000"),
+        "sampler.draws",
+        "at most 100000",
+    ),
+    "huge tune": (edited("tune = 500", "tune = 100001"), "sampler.tune", "at most 100000"),
+    "65 chains": (edited("chains = 4", "chains = 65"), "sampler.chains", "at most 64"),
 }
 
 
@@ -256,6 +288,19 @@ def test_cli_fit_with_bad_spec_fails_cleanly(
         "nuts, pathfinder, advi\n"
     )
     assert "Traceback" not in result.out + result.err
+    assert not runs.exists()
+
+
+def test_cli_fit_refuses_huge_draws_before_fitting(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_spec(tmp_path, DEFAULT_TEXT.replace("draws = 1000", "draws = 1000000000"))
+    runs = tmp_path / "runs"
+    result = run_cli(["fit", "--model", str(path), "--runs", str(runs)], capsys)
+    assert (result.code, result.out) == (1, "")
+    assert result.err == (
+        f"error: {path}, key sampler.draws: must be at most 100000, got 1000000000\n"
+    )
     assert not runs.exists()
 
 

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+import xarray as xr
 
 from forecast.errors import ForecastError
 from forecast.scenarios.synthetic import synthetic_forecast
@@ -73,18 +74,20 @@ def synthetic_run(root: Path, *, converged: bool = True, **kwargs: object) -> Pa
     """Write a run directory holding a synthetic ``forecast.nc`` (and no real posterior).
 
     Enough for ``forecast scenarios``, which reads the stored forecast when it covers the
-    spec; ``posterior.nc`` is a placeholder that nothing here opens.
+    spec; ``posterior.nc`` is an empty netCDF file that nothing here opens.
     """
     run = root / "synthetic"
     run.mkdir(parents=True)
     forecast = synthetic_forecast(**kwargs)  # type: ignore[arg-type]
     forecast.attrs["converged"] = int(converged)
     forecast.to_netcdf(run / "forecast.nc", engine="h5netcdf")
-    (run / "posterior.nc").write_bytes(b"")
+    xr.Dataset().to_netcdf(run / "posterior.nc", engine="h5netcdf")
     manifest = {
         "run_id": "synthetic",
         "seed": 0,
         "converged": converged,
+        "data": {"path": "panel.csv", "sha256": "0" * 64},
+        "spec": {"path": "alignment.toml", "sha256": "0" * 64},
         "model": {"last_period": "2020"},
     }
     (run / "manifest.json").write_text(json.dumps(manifest))

@@ -63,6 +63,17 @@ HOSTILE = [
     ('change(alignment["RUS", "KAZ"], "2020", "soon") > 0', "not a period"),
     ('alignment["RUS", "KAZ", "3030"] > 0', "period out of range"),
     ("1 / 0 < alignment['RUS', 'KAZ']", "division by zero"),
+    # a constant zero denominator: the quotient would be undefined in every draw
+    ('mean(alignment["RUS"]) / 0 > 0', 'division by zero: `mean(alignment["RUS"]) / 0`'),
+    ('alignment["RUS", "KAZ"] / 0.0 > 0', "division by zero"),
+    ('alignment["RUS", "KAZ"] / (2 - 2 * 1) > 0', "division by zero"),
+    ('alignment["RUS", "KAZ"] / -0 > 0', "division by zero"),
+    # names the parser would normalise (NFKC) to a whitelisted ASCII name, or not ASCII at all
+    ('\uff4d\uff45\uff41\uff4e(alignment["RUS"]) > 0', "plain ASCII letters, digits"),
+    ('\uff41lignment["RUS", "KAZ"] > 0', "plain ASCII"),
+    ('count(alignment["RUS"] > 0) >= \uff13', "syntax error"),
+    ("\u03b1 < alignment['RUS', 'KAZ']", "underscores: `\u03b1`"),
+    ('alignment["RUS", "\uff2b\uff21\uff3a"] > 0', "unknown state or period"),
     ("-" * 500 + "1 < alignment['RUS', 'KAZ']", "too large"),
     ("not " * 60 + "alignment['RUS', 'KAZ'] > 0", "nested too deeply"),
     ("(" * 300 + "1" + ")" * 300, "syntax error"),
@@ -88,6 +99,31 @@ def test_hostile_scenario_rule_names_partition_and_scenario(tmp_path: Path, rule
     with pytest.raises(SpecError) as err:
         load_scenario_spec(path)
     assert_names(err, path, SCENARIO)
+
+
+@pytest.mark.parametrize(
+    ("rule", "fragment"),
+    [
+        ('mean(alignment["RUS"]) / 0 < 0', "division by zero"),
+        ('\uff4d\uff45\uff41\uff4e(alignment["RUS"]) < 0', "plain ASCII"),
+    ],
+)
+def test_refused_scenario_rule_names_partition_and_scenario(
+    tmp_path: Path, rule: str, fragment: str
+) -> None:
+    path = write(tmp_path, spec_with_rule(rule, entry="scenario"))
+    with pytest.raises(SpecError) as err:
+        load_scenario_spec(path)
+    assert_names(err, path, SCENARIO, "rule refused", fragment)
+
+
+def test_full_width_spelling_of_a_defined_name_is_refused(tmp_path: Path) -> None:
+    # rus_shift is defined; its full-width spelling parses to the same name in Python
+    rule = "\uff52\uff55\uff53_\uff53\uff48\uff49\uff46\uff54 < 0"
+    path = write(tmp_path, spec_with_rule(rule, entry="scenario"))
+    with pytest.raises(SpecError) as err:
+        load_scenario_spec(path)
+    assert_names(err, path, SCENARIO, "plain ASCII")
 
 
 def test_hostile_definition_names_the_definition(tmp_path: Path) -> None:

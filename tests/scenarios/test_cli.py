@@ -126,3 +126,27 @@ def test_whatif_unknown_claim(
     args = ["whatif", str(run), "--spec", str(spec), "--whatif", str(whatifs), "--json"]
     result = run_cli(args, capsys)
     assert_bad_input(result, whatifs, "whatif.rus_falls.lowers", "'nope'")
+
+
+def test_division_by_zero_in_some_draws_is_printed(
+    run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rule = 'mean(alignment["RUS"]) / count(alignment["RUS"] > 0) > 0'
+    spec = write(tmp_path, spec_with_rule(rule))
+    text = run_cli(["scenarios", str(run), "--spec", str(spec)], capsys)
+    assert text.code == 0, text
+    note = "DIVISION BY ZERO: question.kaz_china_trade.rule: a denominator is zero in "
+    assert note in text.out
+    # with --json the document keeps its schema and the note goes to stderr
+    doc = run_cli(["scenarios", str(run), "--spec", str(spec), "--json"], capsys)
+    assert doc.code == 0 and note in doc.err
+    assert set(json.loads(doc.out)) == {"run_id", "headline", "partitions", "questions"}
+
+
+def test_division_by_zero_in_every_draw_is_an_error(
+    run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rule = 'mean(alignment["RUS"]) / count(alignment["RUS"] > 1e6) > 0'
+    spec = write(tmp_path, spec_with_rule(rule))
+    result = run_cli(["scenarios", str(run), "--spec", str(spec)], capsys)
+    assert_bad_input(result, spec, "question.kaz_china_trade.rule", "zero in every one of")

@@ -189,3 +189,53 @@ def test_default_spec_on_a_synthetic_forecast(forecast: xr.Dataset) -> None:
     part = probs["probability"].where(probs["partition"] == "region_2030", drop=True)
     assert part.sizes["scenario"] == 5
     assert abs(float(part.sum()) - 1.0) < 1e-9
+
+
+# -- denominators that are zero in some draws, or in all -------------------------------------
+
+#: the number of states aligned above average with Russia (at the question's 2025): zero in
+#: 41 % of the draws of the module's forecast
+RUS_ABOVE = 'count(alignment["RUS"] > 0)'
+
+
+def test_zero_denominator_in_some_draws_is_noted_and_false(
+    tmp_path: Path, forecast: xr.Dataset
+) -> None:
+    # true wherever the quotient is defined: its probability is the share of draws where it is
+    rule = f'mean(alignment["RUS"]) / {RUS_ABOVE} > -1e6'
+    spec = load_scenario_spec(write(tmp_path, spec_with_rule(rule)))
+    result = scenario_probabilities(forecast, spec)
+    zero = (forecast["alignment"].sel(pole="RUS", period="2025") > 0).sum("state").values == 0
+    n, k = zero.size, int(zero.sum())
+    assert 0 < k < n
+    prob = float(result.probabilities["probability"].sel(scenario="kaz_china_trade"))
+    assert prob == pytest.approx(1 - k / n, abs=1e-12)
+    assert result.notes == (
+        f"question.kaz_china_trade.rule: a denominator is zero in {k} of {n} draws "
+        f"({k / n:.1%}); the rule counts as false in those draws",
+    )
+
+
+def test_zero_denominator_is_undefined_not_infinite(tmp_path: Path, forecast: xr.Dataset) -> None:
+    # IEEE arithmetic gives x / 0 = inf, and inf > 0 would be true whenever x > 0
+    rule = f"1 / {RUS_ABOVE} > 0 or 1 / {RUS_ABOVE} <= 0"
+    spec = load_scenario_spec(write(tmp_path, spec_with_rule(rule)))
+    result = scenario_probabilities(forecast, spec)
+    zero = (forecast["alignment"].sel(pole="RUS", period="2025") > 0).sum("state").values == 0
+    events = result.events.sel(scenario="kaz_china_trade").values
+    np.testing.assert_array_equal(events, ~zero)
+
+
+def test_zero_denominator_in_every_draw_is_refused(tmp_path: Path, forecast: xr.Dataset) -> None:
+    rule = 'mean(alignment["RUS"]) / count(alignment["RUS"] > 1e6) > 0'
+    path = write(tmp_path, spec_with_rule(rule, entry="scenario"))
+    spec = load_scenario_spec(path)
+    with pytest.raises(SpecError) as err:
+        scenario_probabilities(forecast, spec)
+    assert_names(err, path, "partition.rus.scenario.rus_down.rule", "zero in every one of")
+
+
+def test_no_note_without_division_by_zero(tmp_path: Path, forecast: xr.Dataset) -> None:
+    rule = 'mean(alignment["RUS"]) / (1 + count(alignment["RUS"] > 0)) > 0'
+    spec = load_scenario_spec(write(tmp_path, spec_with_rule(rule)))
+    assert scenario_probabilities(forecast, spec).notes == ()

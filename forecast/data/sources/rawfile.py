@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -40,7 +42,8 @@ def read_raw_csv(
     Raises
     ------
     DataError
-        When the file is missing, unreadable, empty or lacks an expected column.
+        When the file is missing, unreadable, empty, truncated or damaged (see
+        :func:`check_complete_rows`), or lacks an expected column.
     """
     path = Path(raw_dir) / relpath
     needed = list(columns)
@@ -48,16 +51,21 @@ def read_raw_csv(
     if not path.is_file():
         raise DataError(path, f"missing raw file: {expected}")
     try:
-        frame = pd.read_csv(path, dtype=dtype, encoding="utf-8")
-    except pd.errors.EmptyDataError:
-        raise DataError(path, f"empty raw file: {expected}") from None
+        text = path.read_bytes().decode("utf-8")
     except UnicodeDecodeError:
         raise DataError(path, f"not UTF-8 encoded: expected {what}") from None
+    except OSError as err:  # unreadable (permissions and the like), not a bug
+        raise DataError(path, f"cannot read raw file ({err.strerror or err}): {expected}") from None
+    if not text.strip():
+        raise DataError(path, f"empty raw file: {expected}")
+    check_complete_rows(path, text)
+    try:
+        frame = pd.read_csv(io.StringIO(text), dtype=dtype)
+    except pd.errors.EmptyDataError:
+        raise DataError(path, f"empty raw file: {expected}") from None
     except (pd.errors.ParserError, ValueError) as err:
         # pandas' parser messages run over several lines; DataError joins them into one
         raise DataError(path, f"cannot parse as CSV ({err}): expected {what}") from None
-    except OSError as err:  # unreadable (permissions and the like), not a bug
-        raise DataError(path, f"cannot read raw file ({err.strerror or err}): {expected}") from None
     missing = [c for c in needed if c not in frame.columns]
     if missing:
         raise DataError(
@@ -68,6 +76,62 @@ def read_raw_csv(
             column=missing[0],
         )
     return frame
+
+
+def check_complete_rows(path: str | Path, text: str) -> None:
+    r"""Refuse a CSV text whose rows do not all have the header's number of fields.
+
+    A raw file cut short (a failed download, a full disk) usually ends in the middle of a row;
+    pandas would read that row with empty cells and the loaders would drop it, so the panel
+    would silently lose values. A file must therefore end with a line break after its last
+    row, no row may have fewer or more fields than the header, and no quoted field may be left
+    open. Blank lines are skipped, as pandas skips them.
+
+    Raises
+    ------
+    DataError
+        Naming the file and the row (as a spreadsheet numbers it, the header is row 1).
+
+    Examples
+    --------
+    >>> check_complete_rows("x.csv", "a,b\n1,2\n3\n")
+    Traceback (most recent call last):
+    ...
+    forecast.errors.DataError: x.csv, row 3: 1 field where the header has 2: ...
+    """
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    width: int | None = None
+    row = 0
+    try:
+        for row, record in enumerate(reader, start=1):
+            if not record:
+                continue
+            if width is None:
+                width = len(record)
+            elif len(record) != width:
+                fields = "field" if len(record) == 1 else "fields"
+                raise DataError(
+                    path,
+                    f"{len(record)} {fields} where the header has {width}: the row is "
+                    "incomplete or damaged (a truncated file?); expected every row to have "
+                    "the header's fields",
+                    row=row,
+                )
+    except csv.Error as err:
+        # strict mode: a quoted field left open at the end of the file, or text after a
+        # closing quote
+        raise DataError(
+            path,
+            f"cannot parse as CSV ({err}): the file is truncated or damaged",
+            row=row + 1,
+        ) from None
+    if not text.endswith("\n"):
+        raise DataError(
+            path,
+            "the file ends in the middle of its last row (no line break after it): "
+            "a truncated file? expected complete rows, each ending with a line break",
+            row=row,
+        )
 
 
 def _period_text(period: pd.Series, source: str) -> list[str]:
