@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -11,7 +11,14 @@ from forecast.data.codebook import load_codebook
 from forecast.data.panel import DEFAULT_PANEL
 from forecast.defaults import DEFAULT_HORIZON, DEFAULT_RUNS
 from forecast.errors import ForecastError
+from forecast.interrupts import kept_on_interrupt
 from forecast.model.spec import DEFAULT_MODEL, METHODS, load_model_spec
+
+if TYPE_CHECKING:
+    import xarray as xr
+
+    from forecast.model.runs import Run
+    from forecast.model.workflow import FitOutcome
 
 # the model's modules import PyMC, which is slow to import: commands import them when run
 
@@ -48,7 +55,14 @@ def fit(
         f"fitting {model} to {data}: {settings.method}{label}, {settings.chains} chains x "
         f"{settings.draws} draws ({settings.tune} tuning), seed {settings.seed}"
     )
+    # Ctrl-C before the run is stored leaves nothing (save_run moves it and runs/latest
+    # into place together); after, only printing remains
     outcome = fit_panel(data, model, settings, runs_dir=runs, progressbar=progress)
+    with kept_on_interrupt(f"run {outcome.run.run_id} was written to {outcome.run.path}"):
+        _report_fit(outcome, strict)
+
+
+def _report_fit(outcome: FitOutcome, strict: bool) -> None:
     left_out = outcome.run.manifest["model"].get("left_out_without_variation", [])
     if left_out:
         typer.echo(f"left out, the same value in every observation: {', '.join(left_out)}")
@@ -79,7 +93,13 @@ def predict(
 
     stored = load_run(run, runs)
     forecast = forecast_run(stored, until, random_seed=seed)
+    # the three files are renamed into place together (or not at all on Ctrl-C)
     paths = write_forecast(forecast, out or stored.path)
+    with kept_on_interrupt(f"the forecast was written to {out or stored.path}"):
+        _report_forecast(stored, forecast, paths)
+
+
+def _report_forecast(stored: Run, forecast: xr.Dataset, paths: dict[str, Path]) -> None:
     if not stored.converged:
         typer.echo(f"NOT CONVERGED: run {stored.run_id} did not pass the convergence gates")
     if forecast.attrs["approximate"]:

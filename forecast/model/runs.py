@@ -1,13 +1,17 @@
 """The run store: ``runs/<run_id>/`` with ``posterior.nc``, ``manifest.json`` and ``summary.csv``.
 
 A run directory is written to a temporary sibling and renamed into place, then
-``runs/latest`` is pointed at it; a reader never sees a half-written run.
+``runs/latest`` is pointed at it; a reader never sees a half-written run. Ctrl-C is held
+for the rename and the pointer together, so an interrupted fit has written its run and
+moved ``latest``, or neither. Temporary directories left by a killed writer are removed by
+the next run saved in the same directory (only those whose process is gone).
 """
 
 from __future__ import annotations
 
 import json
 import platform
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
@@ -16,9 +20,10 @@ from typing import TYPE_CHECKING, Any
 
 import xarray as xr
 
-from forecast.atomic import atomic_directory, replace_symlink
+from forecast.atomic import atomic_directory, remove_stale_directories, replace_symlink
 from forecast.defaults import DEFAULT_RUNS
 from forecast.errors import ForecastError
+from forecast.interrupts import sigint_deferred
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -122,13 +127,17 @@ def save_run(
     full["packages"] = package_versions()
     full["diagnostics"] = diagnostics.to_dict()
     full["converged"] = diagnostics.converged
-    with atomic_directory(target) as tmp:
+    remove_stale_directories(runs_dir)
+    with ExitStack() as stack:
+        tmp = stack.enter_context(atomic_directory(target))
         posterior.to_netcdf(tmp / "posterior.nc", engine="h5netcdf")
         if summary is None:
             summary = convergence_summary(posterior)
         summary.to_csv(tmp / "summary.csv")
         (tmp / "manifest.json").write_text(json.dumps(full, indent=2, sort_keys=True) + "\n")
-    replace_symlink(runs_dir / LATEST, run_id)
+        with sigint_deferred(kept=f"run {run_id} was written to {target}"):
+            stack.close()  # renames the run into place
+            replace_symlink(runs_dir / LATEST, run_id)
     return Run(target, full)
 
 
