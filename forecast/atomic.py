@@ -103,7 +103,7 @@ def atomic_paths(targets: Sequence[str | Path]) -> Iterator[list[Path]]:
     with ExitStack() as stack:
         tmps = [stack.enter_context(atomic_path(path)) for path in paths]
         yield tmps
-        with sigint_deferred(kept=f"{written} written"):
+        with sigint_deferred(kept=written):
             stack.close()
 
 

@@ -1,4 +1,5 @@
-"""Ctrl-C at any moment of ``forecast fit``: exit 130, one line, nothing half-written.
+"""Ctrl-C at any moment of ``forecast fit`` (and ``predict``): exit 130, one line, nothing
+half-written.
 
 Two kinds of test. Subprocess tests run the command in a fresh interpreter on a tiny panel
 and send it SIGINT at a moment it announces (a line on its standard output, printed by a
@@ -296,3 +297,60 @@ def test_sigint_after_the_run_was_written_says_so(
     result = run_cli(["fit", "--runs", str(tmp_path / "runs"), "--no-progress"], capsys)
     run = bundled_fit.run
     _assert_interrupted(result.code, result.err, f"run {run.run_id} was written to {run.path}")
+
+
+# -- forecast predict: its three files are replaced together or not at all --------------------
+
+
+def _old_outputs(out: Path) -> dict[str, str]:
+    out.mkdir()
+    for name in ("forecast.nc", "alignment.csv", "indicators.csv"):
+        (out / name).write_text("old")
+    return {p.name: p.read_text() for p in out.iterdir()}
+
+
+def test_sigint_while_predict_writes_leaves_the_old_files(
+    tmp_path, capsys, monkeypatch, bundled_run, sigint_default
+):
+    import forecast.model.workflow as workflow
+
+    out = tmp_path / "out"
+    before = _old_outputs(out)
+    real = workflow.indicator_table
+
+    def indicator_table(forecast):
+        _ctrl_c()  # forecast.nc is in its temporary file by now
+        return real(forecast)
+
+    monkeypatch.setattr(workflow, "indicator_table", indicator_table)
+    result = run_cli(["predict", str(bundled_run.path), "--out", str(out)], capsys)
+    _assert_interrupted(result.code, result.err)
+    assert {p.name: p.read_text() for p in out.iterdir()} == before
+
+
+def test_sigint_as_predict_renames_keeps_all_three_new_files(
+    tmp_path, capsys, monkeypatch, bundled_run, sigint_default
+):
+    import forecast.atomic as atomic
+
+    out = tmp_path / "out"
+    _old_outputs(out)
+    real = atomic.os.replace
+
+    def replace(src, dst):
+        real(src, dst)
+        _ctrl_c()  # after the first rename: held until the other two are done
+
+    monkeypatch.setattr(atomic.os, "replace", replace)
+    result = run_cli(["predict", str(bundled_run.path), "--out", str(out)], capsys)
+    _assert_interrupted(
+        result.code,
+        result.err,
+        f"forecast.nc, alignment.csv, indicators.csv written to {out}",
+    )
+    assert sorted(p.name for p in out.iterdir()) == [
+        "alignment.csv",
+        "forecast.nc",
+        "indicators.csv",
+    ]
+    assert all(p.read_bytes() != b"old" for p in out.iterdir())
