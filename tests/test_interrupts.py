@@ -20,28 +20,16 @@ from forecast.interrupts import (
     sigint_noticed,
 )
 from tests.data.panel_fixtures import run_cli
+from tests.signals import ctrl_c
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture
-def sigint_default():
-    """SIGINT raises KeyboardInterrupt in this test, even if the runner ignores it."""
-    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
-    yield
-    signal.signal(signal.SIGINT, previous)
-
-
-def _ctrl_c() -> None:
-    """Send SIGINT to this process; Python raises it at the next bytecode of this thread."""
-    os.kill(os.getpid(), signal.SIGINT)
 
 
 def test_sigint_noticed_sees_an_interrupt_a_library_swallowed(sigint_default):
     with sigint_noticed() as interrupted:
         assert not interrupted()
         try:  # what nutpie and PyMC's samplers do: keep what they have and return
-            _ctrl_c()
+            ctrl_c()
             for _ in range(10**6):
                 pass
         except KeyboardInterrupt:
@@ -54,19 +42,19 @@ def test_sigint_deferred_holds_ctrl_c_until_the_block_ends(sigint_default):
     done = []
     with pytest.raises(KeyboardInterrupt):
         with sigint_deferred():
-            _ctrl_c()
+            ctrl_c()
             for _ in range(10**5):
                 pass
             done.append("rest of the block")
     assert done == ["rest of the block"]
     with pytest.raises(Interrupted, match="the files") as err:
         with sigint_deferred(kept="the files"):
-            _ctrl_c()
+            ctrl_c()
     assert err.value.kept == "the files"
     # a failure after Ctrl-C is the interrupt's consequence
     with pytest.raises(KeyboardInterrupt):
         with sigint_deferred():
-            _ctrl_c()
+            ctrl_c()
             raise RuntimeError("worker failed to start")
     with pytest.raises(RuntimeError):
         with sigint_deferred():
@@ -95,7 +83,7 @@ def test_atomic_paths_write_all_files_or_none(tmp_path, monkeypatch, sigint_defa
     with pytest.raises(KeyboardInterrupt):
         with atomic_paths(targets) as tmps:
             tmps[0].write_text("new")
-            _ctrl_c()
+            ctrl_c()
             tmps[1].write_text("new")
     assert [p.read_text() for p in targets] == ["old"] * 3
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.csv", "b.csv", "c.csv"]
@@ -107,7 +95,7 @@ def test_atomic_paths_write_all_files_or_none(tmp_path, monkeypatch, sigint_defa
         real_replace(src, dst)
         calls.append(dst)
         if len(calls) == 1:
-            _ctrl_c()
+            ctrl_c()
 
     monkeypatch.setattr(atomic.os, "replace", replace)
     with pytest.raises(Interrupted, match=r"a\.csv, b\.csv, c\.csv written to") as err:

@@ -10,6 +10,7 @@ import typer
 
 from forecast.data.panel import DEFAULT_PANEL
 from forecast.dims import HORIZON, INDICATOR
+from forecast.interrupts import kept_on_interrupt
 from forecast.model.spec import DEFAULT_MODEL
 
 if TYPE_CHECKING:
@@ -145,10 +146,12 @@ def backtest(
             "coverage": coverage,
         },
     )
-    print_summary(result.scores, skill_h, skill_ih, coverage, settings.label)
-    print_convergence(result.fits)
-    for path in paths.values():
-        typer.echo(f"wrote {path}")
+    # the tables are in place together (or none was, on Ctrl-C); then only printing
+    with kept_on_interrupt(f"the backtest tables were written to {out}"):
+        print_summary(result.scores, skill_h, skill_ih, coverage, settings.label)
+        print_convergence(result.fits)
+        for path in paths.values():
+            typer.echo(f"wrote {path}")
 
 
 def print_summary(

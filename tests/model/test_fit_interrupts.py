@@ -20,24 +20,14 @@ import sys
 import threading
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from tests.data.panel_fixtures import run_cli
-from tests.model.panels import write_panel_csv
+from tests.model.panels import TINY_SPEC, tiny_panel_csv
+from tests.signals import ctrl_c
 
 ROOT = Path(__file__).resolve().parents[2]
 
-SPEC = """
-[model]
-name = "tiny"
-[indicators]
-use = ["trade_share_rus", "trade_share_chn", "trade_share_eu", "unga_agree_rus"]
-[indicators.reference]
-RUS = "trade_share_rus"
-CHN = "trade_share_chn"
-WEST = "trade_share_eu"
-"""
 
 # ``forecast fit`` in a fresh interpreter, announcing on stdout ("@@ <moment>") when the
 # compilation starts, when sampling starts and when the run's posterior is being written
@@ -74,23 +64,6 @@ if __name__ == "__main__":
 """
 
 
-def _tiny_panel(path: Path) -> Path:
-    rng = np.random.default_rng(3)
-    rows = []
-    for state in ("KAZ", "KGZ"):
-        for year in range(2005, 2015):
-            for indicator, level in (
-                ("trade_share_rus", 0.3),
-                ("trade_share_chn", 0.2),
-                ("trade_share_eu", 0.25),
-            ):
-                rows.append(
-                    (state, indicator, str(year), round(level + rng.normal(0, 0.03), 4), None)
-                )
-            rows.append((state, "unga_agree_rus", str(year), int(rng.binomial(70, 0.8)) / 70, 70))
-    return write_panel_csv(path, rows)
-
-
 def _runs_with_an_earlier_run(runs: Path) -> dict[str, object]:
     """A runs directory holding one earlier run, ``latest`` pointing at it; its listing."""
     (runs / "earlier").mkdir(parents=True)
@@ -113,9 +86,9 @@ def _assert_interrupted(code: int, err: str, kept: str = "nothing written") -> N
 
 def _interrupt_fit(tmp_path: Path, moment: str, *, draws: int, delay: float = 0.0):
     """Run ``forecast fit`` and send SIGINT ``delay`` seconds after it announces ``moment``."""
-    panel = _tiny_panel(tmp_path / "panel.csv")
+    panel = tiny_panel_csv(tmp_path / "panel.csv")
     spec = tmp_path / "tiny.toml"
-    spec.write_text(SPEC)
+    spec.write_text(TINY_SPEC)
     runs = tmp_path / "runs"
     before = _runs_with_an_earlier_run(runs)
     args = ["fit", "--data", str(panel), "--model", str(spec), "--draws", str(draws)]
@@ -188,18 +161,6 @@ def cached_compile(monkeypatch: pytest.MonkeyPatch, compiled_models) -> None:
     monkeypatch.setattr(workflow, "fit_panel", fit_panel)
 
 
-@pytest.fixture
-def sigint_default():
-    """SIGINT raises KeyboardInterrupt in this test, even if the runner ignores it."""
-    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
-    yield
-    signal.signal(signal.SIGINT, previous)
-
-
-def _ctrl_c() -> None:
-    os.kill(os.getpid(), signal.SIGINT)
-
-
 def _fit(tmp_path, capsys, *, draws: int):
     runs = tmp_path / "runs"
     before = _runs_with_an_earlier_run(runs)
@@ -218,7 +179,7 @@ def test_sigint_during_sampling_in_process(
 
     def sample(*args, **kwargs):
         # Ctrl-C half a second into sampling: 20 000 draws take far longer
-        timer = threading.Timer(0.5, _ctrl_c)
+        timer = threading.Timer(0.5, ctrl_c)
         timers.append(timer)
         timer.start()
         return real(*args, **kwargs)
@@ -244,7 +205,7 @@ def test_sigint_while_saving_a_run_leaves_nothing(
     real = xr.DataTree.to_netcdf
 
     def to_netcdf(self, *args, **kwargs):
-        _ctrl_c()
+        ctrl_c()
         return real(self, *args, **kwargs)
 
     monkeypatch.setattr(xr.DataTree, "to_netcdf", to_netcdf)
@@ -266,7 +227,7 @@ def test_sigint_as_a_run_is_renamed_into_place_keeps_it_whole(
     real = atomic.os.rename
 
     def rename(src, dst):
-        _ctrl_c()  # held until runs/latest points at the new run too
+        ctrl_c()  # held until runs/latest points at the new run too
         return real(src, dst)
 
     monkeypatch.setattr(atomic.os, "rename", rename)
@@ -290,7 +251,7 @@ def test_sigint_after_the_run_was_written_says_so(
     real = Diagnostics.lines
 
     def lines(self):
-        _ctrl_c()
+        ctrl_c()
         return real(self)
 
     monkeypatch.setattr(Diagnostics, "lines", lines)
@@ -319,7 +280,7 @@ def test_sigint_while_predict_writes_leaves_the_old_files(
     real = workflow.indicator_table
 
     def indicator_table(forecast):
-        _ctrl_c()  # forecast.nc is in its temporary file by now
+        ctrl_c()  # forecast.nc is in its temporary file by now
         return real(forecast)
 
     monkeypatch.setattr(workflow, "indicator_table", indicator_table)
@@ -339,7 +300,7 @@ def test_sigint_as_predict_renames_keeps_all_three_new_files(
 
     def replace(src, dst):
         real(src, dst)
-        _ctrl_c()  # after the first rename: held until the other two are done
+        ctrl_c()  # after the first rename: held until the other two are done
 
     monkeypatch.setattr(atomic.os, "replace", replace)
     result = run_cli(["predict", str(bundled_run.path), "--out", str(out)], capsys)

@@ -35,6 +35,7 @@ from forecast.evaluation.ledger.chain import (
     verify_chains,
 )
 from forecast.evaluation.ledger.tables import V1, V2, V3
+from forecast.interrupts import sigint_deferred
 
 #: "FCST": marks an SQLite file as a forecast ledger
 APPLICATION_ID: Final = 0x46435354
@@ -279,7 +280,9 @@ def transaction(conn: sqlite3.Connection, path: str | Path) -> Iterator[sqlite3.
                 raise LedgerBroken(path, str(unchained))
             yield conn
             seal_new_rows(conn)
-            conn.execute("COMMIT")
+            # Ctrl-C is held over the commit, so that its line can say the write was kept
+            with sigint_deferred(kept=f"the write to {path} was committed"):
+                conn.execute("COMMIT")
     except BaseException:
         if conn.in_transaction:
             conn.execute("ROLLBACK")

@@ -38,6 +38,7 @@ from forecast.evaluation.ledger.store import (
     record_issue,
 )
 from forecast.evaluation.ledger.track import TrackRecord, read_track_record
+from forecast.interrupts import kept_on_interrupt
 from forecast.model.runs import Run
 from forecast.periods import parse_period
 
@@ -130,7 +131,8 @@ def record_forecast(
     conn = open_ledger(ledger, create=True)
     try:
         done = record_issue(conn, ledger, meta, cells, questions)
-        with sqlite_errors(Path(ledger)):
+        recorded = f"the issue of run {run.run_id} was recorded in {ledger}"
+        with sqlite_errors(Path(ledger)), kept_on_interrupt(recorded):
             return replace(done, root=issue_root(issue_rows(conn, done.issue_id)))
     finally:
         conn.close()
