@@ -162,3 +162,37 @@ def test_the_cli_prints_one_line_and_exits_130_on_ctrl_c(tmp_path, capsys, monke
     result = run_cli(["predict", "--runs", str(tmp_path)], capsys)
     assert result.code == 130
     assert result.err == "interrupted: nothing written\n"
+
+
+# the console script, interrupted part-way through importing the command-line interface
+WHILE_LOADING = """
+import importlib.abc, os, signal, sys
+
+signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+class CtrlC(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name == "forecast.cli.model":
+            os.kill(os.getpid(), signal.SIGINT)
+        return None
+
+
+sys.meta_path.insert(0, CtrlC())
+from forecast.__main__ import main
+
+sys.argv = ["forecast", "ledger", "show"]
+main()
+"""
+
+
+def test_ctrl_c_while_the_cli_loads_is_one_line_too(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-c", WHILE_LOADING],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert (done.returncode, done.stderr) == (130, "interrupted: nothing written\n")
