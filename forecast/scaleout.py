@@ -14,14 +14,18 @@ this task or reused from an earlier one.
 
 from __future__ import annotations
 
+import logging
+import signal
+import threading
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import Any
 
 from distributed import Client, LocalCluster, as_completed, get_worker
 from distributed.diagnostics.plugin import WorkerPlugin
 
 from forecast.errors import ForecastError
+from forecast.interrupts import sigint_deferred
 from forecast.model.fit import CompiledModels
 
 #: name under which each worker holds its compiled models
@@ -41,6 +45,22 @@ class CompiledModelsPlugin(WorkerPlugin):
     def teardown(self, worker: Any) -> None:
         """Drop the compiled models with the worker."""
         self.compiled.entries.clear()
+
+
+class LocalWorkersIgnoreCtrlC(WorkerPlugin):
+    """Make a local cluster's worker processes ignore SIGINT.
+
+    A terminal's Ctrl-C goes to the whole process group: the workers would each die with a
+    traceback of their own while the command, which got it too, shuts them down anyway.
+    Registered on the clusters this module starts, never on an external scheduler's.
+    """
+
+    idempotent = True
+
+    def setup(self, worker: Any) -> None:
+        """Ignore SIGINT in this worker process (the plugin runs in its main thread)."""
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def worker_compiled_models() -> CompiledModels:
@@ -85,16 +105,25 @@ def dask_client(*, workers: int | None = None, scheduler: str | None = None) -> 
         finally:
             client.close()
         return
-    with (
-        LocalCluster(
-            n_workers=workers,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-        ) as cluster,
-        Client(cluster) as client,
-    ):
-        client.register_plugin(CompiledModelsPlugin(), name=PLUGIN_NAME)
+    with ExitStack() as stack:
+        # Ctrl-C waits until the cluster has started: interrupted half-way, it could not be
+        # shut down (its processes would outlive the command, with tracebacks at exit)
+        with sigint_deferred():
+            cluster = stack.enter_context(
+                LocalCluster(
+                    n_workers=workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=None,
+                    # the logs of a shutdown after Ctrl-C ("worker process still alive",
+                    # cancelled tasks, heartbeats to a closed scheduler) would bury the
+                    # command's one line; a task's own error reaches the client anyway
+                    silence_logs=logging.CRITICAL,
+                )
+            )
+            client = stack.enter_context(Client(cluster))
+            client.register_plugin(LocalWorkersIgnoreCtrlC(), name="forecast-ignore-ctrl-c")
+            client.register_plugin(CompiledModelsPlugin(), name=PLUGIN_NAME)
         yield client
 
 
@@ -110,7 +139,10 @@ def map_in_order[T](
     The shared arguments are scattered once to every worker rather than sent with each task.
     ``on_done(item)`` is called as each task finishes, in completion order.
     """
-    shared = [client.scatter(arg, broadcast=True) for arg in args]
+    # a scatter interrupted half-way leaves the scheduler replicating to closing workers,
+    # which it reports with a traceback: Ctrl-C waits for it (well under a second)
+    with sigint_deferred():
+        shared = [client.scatter(arg, broadcast=True) for arg in args]
     futures = [client.submit(task, item, *shared, pure=False) for item in items]
     item_of = {future.key: item for future, item in zip(futures, items, strict=True)}
     for future in as_completed(futures):

@@ -13,6 +13,7 @@ from forecast.cli.paths import output_dir
 from forecast.data.panel import DEFAULT_PANEL
 from forecast.defaults import MAX_SEED
 from forecast.dims import HORIZON, INDICATOR, MODEL
+from forecast.interrupts import kept_on_interrupt
 from forecast.model.spec import DEFAULT_MODEL, MAX_CHAINS, MAX_DRAWS, MAX_TUNE
 
 if TYPE_CHECKING:
@@ -199,17 +200,19 @@ def backtest(
             "stacking_weights": result.final_weights,
         },
     )
-    for name in dict.fromkeys(skill_h[MODEL]):
-        print_summary(
-            skill_h[skill_h[MODEL] == name],
-            skill_ih[skill_ih[MODEL] == name],
-            coverage,
-            settings.label,
-            name,
-        )
-    print_convergence(result.fits)
-    for path in paths.values():
-        typer.echo(f"wrote {path}")
+    # the tables are in place together (or none was, on Ctrl-C); then only printing
+    with kept_on_interrupt(f"the backtest tables were written to {out}"):
+        for name in dict.fromkeys(skill_h[MODEL]):
+            print_summary(
+                skill_h[skill_h[MODEL] == name],
+                skill_ih[skill_ih[MODEL] == name],
+                coverage,
+                settings.label,
+                name,
+            )
+        print_convergence(result.fits)
+        for path in paths.values():
+            typer.echo(f"wrote {path}")
     if write_weights is not None:
         from forecast.data.panel import panel_sha256
         from forecast.model.stacked import provenance_now

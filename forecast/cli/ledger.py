@@ -1,4 +1,7 @@
-"""``forecast ledger record|resolve|score|show``: the track record of issued forecasts."""
+"""``forecast ledger record|resolve|score|show|verify|export``: the forecast track record.
+
+Issued forecasts, their outcomes and scores, and checks that none was changed afterwards.
+"""
 
 from __future__ import annotations
 
@@ -80,6 +83,7 @@ def record(
         f"recorded run {stored.run_id} for {quarter} in {ledger}: "
         f"{done.indicator_forecasts} indicator forecasts, {done.questions} questions"
     )
+    typer.echo(f"issue root sha256 {done.root} (`forecast ledger export` writes it with the issue)")
     if not stored.converged:
         typer.echo(f"NOT CONVERGED: run {stored.run_id} did not pass the convergence gates")
 
@@ -179,3 +183,61 @@ def show(
         for row in table.itertuples(index=False):
             out.add_row(*(_fmt(v) for v in row))
         console.print(out)
+
+
+@ledger_app.command("verify")
+def verify(
+    ledger: LedgerOpt = DEFAULT_LEDGER,
+    against: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--against",
+            help="A published copy of an issue (from `ledger export`) the ledger must hold "
+            "unchanged; repeatable.",
+        ),
+    ] = None,
+) -> None:
+    """Check the ledger: integrity check, every row's hash chain, schema and triggers.
+
+    Exit 1 with the first row (table and key) or object that fails.
+    """
+    from forecast.evaluation.ledger.workflow import verify_ledger_file
+
+    done = verify_ledger_file(ledger, against or [])
+    rows = sum(done.chains.rows.values())
+    typer.echo(
+        f"{ledger}: integrity check ok; hash chains ok ({rows} rows in "
+        f"{len(done.chains.rows)} tables); schema and triggers as made by forecast"
+    )
+    typer.echo(f"ledger head sha256 {done.chains.ledger_head}")
+    for match in done.matches:
+        typer.echo(
+            f"issue of run {match.run_id} ({match.quarter}) matches {match.path}: "
+            f"root sha256 {match.root}"
+        )
+
+
+@ledger_app.command("export")
+def export(
+    run: Annotated[
+        str | None, typer.Argument(help="Run id of the issue (default: the latest recorded).")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="JSON file to write (default: standard output).")
+    ] = None,
+    ledger: LedgerOpt = DEFAULT_LEDGER,
+) -> None:
+    """Export one issue as JSON with its root hash, to publish beside the report."""
+    from forecast.atomic import write_text_atomic
+    from forecast.evaluation.ledger.export import export_text
+    from forecast.evaluation.ledger.workflow import export_ledger_issue
+
+    payload = export_ledger_issue(ledger, run)
+    if out is None:
+        typer.echo(export_text(payload), nl=False)
+        return
+    write_text_atomic(out, export_text(payload))
+    typer.echo(
+        f"wrote {out}: issue of run {payload['run_id']} ({payload['quarter']}), "
+        f"root sha256 {payload['root']}"
+    )

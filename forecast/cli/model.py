@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -13,6 +13,7 @@ from forecast.data.codebook import load_codebook
 from forecast.data.panel import DEFAULT_PANEL
 from forecast.defaults import DEFAULT_HORIZON, DEFAULT_RUNS, MAX_SEED
 from forecast.errors import ForecastError
+from forecast.interrupts import kept_on_interrupt
 from forecast.model.spec import (
     DEFAULT_MODEL,
     MAX_CHAINS,
@@ -21,6 +22,12 @@ from forecast.model.spec import (
     METHODS,
     load_model_spec,
 )
+
+if TYPE_CHECKING:
+    import xarray as xr
+
+    from forecast.model.runs import Run
+    from forecast.model.workflow import FitOutcome
 
 # the model's modules import PyMC, which is slow to import: commands import them when run
 
@@ -65,7 +72,14 @@ def fit(
         f"fitting {model} to {data}: {settings.method}{label}, {settings.chains} chains x "
         f"{settings.draws} draws ({settings.tune} tuning), seed {settings.seed}"
     )
+    # Ctrl-C before the run is stored leaves nothing (save_run moves it and runs/latest
+    # into place together); after, only printing remains
     outcome = fit_panel(data, model, settings, runs_dir=runs, progressbar=progress)
+    with kept_on_interrupt(f"run {outcome.run.run_id} was written to {outcome.run.path}"):
+        _report_fit(outcome, strict)
+
+
+def _report_fit(outcome: FitOutcome, strict: bool) -> None:
     left_out = outcome.run.manifest["model"].get("left_out_without_variation", [])
     if left_out:
         typer.echo(f"left out, the same value in every observation: {', '.join(left_out)}")
@@ -109,7 +123,13 @@ def predict(
     # the run's own directory by default: if it is read-only, --out is the way out
     target = output_dir(out or stored.path, "--out")
     forecast = forecast_run(stored, until, random_seed=seed, forecast=kind)
+    # the three files are renamed into place together (or not at all on Ctrl-C)
     paths = write_forecast(forecast, target)
+    with kept_on_interrupt(f"the forecast was written to {target}"):
+        _report_forecast(stored, forecast, paths)
+
+
+def _report_forecast(stored: Run, forecast: xr.Dataset, paths: dict[str, Path]) -> None:
     typer.echo(f"forecast: {forecast.attrs['forecast']} ({forecast.attrs['forecast_note']})")
     if not stored.converged:
         typer.echo(f"NOT CONVERGED: run {stored.run_id} did not pass the convergence gates")

@@ -12,6 +12,7 @@ from forecast.cli.paths import output_dir
 from forecast.data.codebook import load_codebook
 from forecast.data.panel import read_panel
 from forecast.defaults import DEFAULT_HORIZON, DEFAULT_RUNS
+from forecast.interrupts import Interrupted
 
 if TYPE_CHECKING:
     from forecast.model.runs import Run
@@ -60,8 +61,12 @@ def plot(
         typer.echo(f"NOT CONVERGED: run {stored.run_id} did not pass the convergence gates")
     figures = run_figures(stored.posterior(), forecast, panel, codebook=codebook)
     count = 0
-    for path in write_figures(figures, target):
-        if path.suffix == ".png":
-            typer.echo(f"wrote {path.with_suffix('')}.png/.svg")
-            count += 1
+    try:
+        for path in write_figures(figures, target):
+            if path.suffix == ".png":
+                typer.echo(f"wrote {path.with_suffix('')}.png/.svg")
+                count += 1
+    except KeyboardInterrupt:
+        # figures are written one after the other (each file atomically)
+        raise Interrupted(f"{count} complete figures (listed above) written to {target}") from None
     typer.echo(f"{count} figures in {target}")

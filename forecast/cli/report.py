@@ -15,6 +15,7 @@ from forecast.cli.bounds import bounded
 from forecast.cli.paths import output_dir, output_file
 from forecast.data.panel import DEFAULT_PANEL
 from forecast.defaults import DEFAULT_HORIZON, DEFAULT_LEDGER, DEFAULT_RUNS, MAX_SEED
+from forecast.interrupts import Kept
 
 if TYPE_CHECKING:
     from rich.progress import Progress
@@ -44,7 +45,7 @@ def _step(progress: Progress, description: str) -> Iterator[None]:
 
 
 def _fresh_run(
-    progress: Progress, *, model: Path, data: Path, seed: int, runs: Path
+    progress: Progress, *, model: Path, data: Path, seed: int, runs: Path, kept: Kept
 ) -> tuple[Run, bool]:
     """Fit the default model and store its forecast; return the run and whether it converged."""
     from forecast.data.codebook import load_codebook
@@ -59,10 +60,12 @@ def _fresh_run(
         f"{settings.draws} draws, seed {seed})",
     ):
         outcome = fit_panel(data, model, settings, runs_dir=runs, progressbar=False)
+    kept.add(f"run {outcome.run.run_id} was written to {outcome.run.path}")
     for line in outcome.diagnostics.lines():
         progress.console.print(line, markup=False, highlight=False)
     with _step(progress, f"forecasting through {DEFAULT_HORIZON}"):
         write_forecast(forecast_run(outcome.run, DEFAULT_HORIZON), outcome.run.path)
+    kept.add(f"its forecast was written to {outcome.run.path}")
     return outcome.run, outcome.diagnostics.converged
 
 
@@ -109,7 +112,8 @@ def report(
         output_dir(runs, "--runs")
         output_file(ledger, "--ledger")
     columns = (SpinnerColumn(finished_text="✓"), TextColumn("{task.description}"))
-    with Progress(*columns, TimeElapsedColumn(), transient=False) as progress:
+    # a Ctrl-C at any step says which outputs were in place
+    with Kept() as kept, Progress(*columns, TimeElapsedColumn(), transient=False) as progress:
         # read the ledger first: a damaged ledger should stop the pipeline before the fit
         view = read_ledger_view(ledger, quarter)
         if run is None:
@@ -119,9 +123,11 @@ def report(
                 data=data or DEFAULT_PANEL,
                 seed=seed,
                 runs=runs,
+                kept=kept,
             )
             with _step(progress, f"recording the {quarter} issue in {ledger}"):
                 _record(ledger, stored, quarter, scenarios)
+            kept.add(f"the {quarter} issue was recorded in {ledger}")
         else:
             stored = load_run(run, runs)
         inputs, paths = build_report(
@@ -136,6 +142,7 @@ def report(
             ledger_path=str(ledger),
             step=lambda description: _step(progress, description),
         )
+        kept.add(f"the report was written to {target}")
     if not inputs.run.converged:
         typer.echo(f"NOT CONVERGED: run {inputs.run.run_id} did not pass the convergence gates")
     typer.echo(inputs.headline.line())

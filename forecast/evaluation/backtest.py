@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 import xarray as xr
 
-from forecast.atomic import atomic_path
+from forecast.atomic import atomic_paths
 from forecast.baselines import baseline_forecast
 from forecast.dims import INDICATOR, INDICATOR_VAR, ORIGIN
 from forecast.evaluation.cells import (
@@ -303,12 +303,15 @@ def origin_task(origin: int, plan: BacktestPlan) -> OriginResult:
 
 
 def write_tables(out_dir: str | Path, tables: dict[str, pd.DataFrame]) -> dict[str, Path]:
-    """Write each table to ``out_dir/<name>.csv`` atomically; return the paths by name."""
+    """Write each table to ``out_dir/<name>.csv`` atomically; return the paths by name.
+
+    The files are renamed into place together (:func:`forecast.atomic.atomic_paths`): a
+    Ctrl-C leaves every new table or none.
+    """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    paths = {}
-    for name, table in tables.items():
-        paths[name] = out_dir / f"{name}.csv"
-        with atomic_path(paths[name]) as tmp:
+    paths = {name: out_dir / f"{name}.csv" for name in tables}
+    with atomic_paths(list(paths.values())) as tmps:
+        for table, tmp in zip(tables.values(), tmps, strict=True):
             table.to_csv(tmp, index=False, float_format="%.8g", lineterminator="\n")
     return paths

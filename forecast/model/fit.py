@@ -19,6 +19,7 @@ import pytensor.tensor as pt
 import xarray as xr
 
 from forecast.dims import INDICATOR, PERIOD, STATE
+from forecast.interrupts import sigint_noticed
 from forecast.model.design import FAMILIES, ModelData
 from forecast.model.graph import (
     add_drift,
@@ -310,6 +311,39 @@ def fit_alignment_model(
         The DataTree has groups ``posterior``, ``sample_stats`` (NUTS), ``log_likelihood``
         and ``observed_data``; ``posterior.attrs`` name the method and whether it is approximate.
     """
+    # the samplers return what they have on Ctrl-C instead of raising: never finish that.
+    # From the Ctrl-C on, warnings are ignored: a partial trace's own (ArviZ's "chain
+    # dimension longer than draw dimension") would bury the one line an interrupted command
+    # prints or, where warnings are errors, replace the interrupt
+    with (
+        warnings.catch_warnings(),
+        sigint_noticed(on_signal=lambda: warnings.simplefilter("ignore")) as interrupted,
+    ):
+        model, raw, compile_seconds, sampling = _sample(data, spec, settings, compiled, progressbar)
+    if interrupted() or _partial(raw, settings):
+        raise KeyboardInterrupt
+    posterior = _finish(raw, model, data, spec, settings, log_likelihood=log_likelihood)
+    return FitResult(posterior, compile_seconds, sampling, model)
+
+
+def _partial(raw: xr.DataTree, settings: FitSettings) -> bool:
+    """Whether a NUTS sample holds fewer chains or draws than asked (it was interrupted)."""
+    if settings.method != "nuts":
+        return False
+    if "posterior" not in raw.children:
+        return True
+    sizes = raw["posterior"].sizes
+    return sizes.get("chain", 0) < settings.chains or sizes.get("draw", 0) < settings.draws
+
+
+def _sample(
+    data: ModelData,
+    spec: AlignmentSpec,
+    settings: FitSettings,
+    compiled: CompiledModels | None,
+    progressbar: bool,
+) -> tuple[pm.Model, xr.DataTree, float, float]:
+    """Compile and sample: ``(model, raw DataTree, compile seconds, sampling seconds)``."""
     if settings.method == "nuts" and settings.sampler == "nutpie":
         import nutpie
 
@@ -334,8 +368,7 @@ def fit_alignment_model(
         raw = _sample_other(model, settings, progressbar)
         # PyMC compiles inside its samplers, so the split is not available
         compile_seconds, sampling = 0.0, time.perf_counter() - start
-    posterior = _finish(raw, model, data, spec, settings, log_likelihood=log_likelihood)
-    return FitResult(posterior, compile_seconds, sampling, model)
+    return model, raw, compile_seconds, sampling
 
 
 def _sample_other(model: pm.Model, settings: FitSettings, progressbar: bool) -> xr.DataTree:

@@ -1,7 +1,10 @@
 """The run store: ``runs/<run_id>/`` with ``posterior.nc``, ``manifest.json`` and ``summary.csv``.
 
 A run directory is written to a temporary sibling and renamed into place, then
-``runs/latest`` is pointed at it; a reader never sees a half-written run.
+``runs/latest`` is pointed at it; a reader never sees a half-written run. Ctrl-C is held
+for the rename and the pointer together, so an interrupted fit has written its run and
+moved ``latest``, or neither. Temporary directories left by a killed writer are removed by
+the next run saved in the same directory (only those whose process is gone).
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
@@ -17,9 +21,10 @@ from typing import TYPE_CHECKING, Any
 
 import xarray as xr
 
-from forecast.atomic import atomic_directory, replace_symlink
+from forecast.atomic import atomic_directory, remove_stale_directories, replace_symlink
 from forecast.defaults import DEFAULT_RUNS, MAX_SEED
 from forecast.errors import ForecastError
+from forecast.interrupts import sigint_deferred
 from forecast.periods import period_frequency
 
 if TYPE_CHECKING:
@@ -289,14 +294,18 @@ def save_run(
     full["packages"] = package_versions()
     full["diagnostics"] = diagnostics.to_dict()
     full["converged"] = diagnostics.converged
-    with atomic_directory(target) as tmp:
+    remove_stale_directories(runs_dir)
+    with ExitStack() as stack:
+        tmp = stack.enter_context(atomic_directory(target))
         posterior.to_netcdf(tmp / "posterior.nc", engine="h5netcdf")
         full["posterior_sha256"] = _sha256(tmp / "posterior.nc")
         if summary is None:
             summary = convergence_summary(posterior)
         summary.to_csv(tmp / "summary.csv")
         (tmp / "manifest.json").write_text(json.dumps(full, indent=2, sort_keys=True) + "\n")
-    replace_symlink(runs_dir / LATEST, run_id)
+        with sigint_deferred(kept=f"run {run_id} was written to {target}"):
+            stack.close()  # renames the run into place
+            replace_symlink(runs_dir / LATEST, run_id)
     return Run(target, full)
 
 

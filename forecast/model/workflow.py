@@ -11,7 +11,7 @@ from pathlib import Path
 
 import xarray as xr
 
-from forecast.atomic import atomic_path
+from forecast.atomic import atomic_paths
 from forecast.data.codebook import Codebook, load_codebook
 from forecast.data.panel import panel_sha256, read_panel
 from forecast.defaults import DEFAULT_HORIZON
@@ -175,7 +175,11 @@ def _no_stacking(run: Run, weights_path: Path) -> str:
 
 
 def write_forecast(forecast: xr.Dataset, out_dir: str | Path) -> dict[str, Path]:
-    """Write ``forecast.nc``, ``alignment.csv`` and ``indicators.csv`` atomically."""
+    """Write ``forecast.nc``, ``alignment.csv`` and ``indicators.csv`` atomically, together.
+
+    The three are renamed into place together (:func:`forecast.atomic.atomic_paths`): a
+    Ctrl-C never leaves a new forecast beside old tables.
+    """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {
@@ -183,12 +187,12 @@ def write_forecast(forecast: xr.Dataset, out_dir: str | Path) -> dict[str, Path]
         "alignment": out_dir / "alignment.csv",
         "indicators": out_dir / "indicators.csv",
     }
-    with atomic_path(paths["forecast"]) as tmp:
-        forecast.to_netcdf(tmp, engine="h5netcdf")
-    for key, table in (
-        ("alignment", alignment_table(forecast)),
-        ("indicators", indicator_table(forecast)),
-    ):
-        with atomic_path(paths[key]) as tmp:
-            table.to_csv(tmp, index=False, float_format="%.6g", lineterminator="\n")
+    with atomic_paths(list(paths.values())) as tmps:
+        tmp = dict(zip(paths, tmps, strict=True))
+        forecast.to_netcdf(tmp["forecast"], engine="h5netcdf")
+        for key, table in (
+            ("alignment", alignment_table(forecast)),
+            ("indicators", indicator_table(forecast)),
+        ):
+            table.to_csv(tmp[key], index=False, float_format="%.6g", lineterminator="\n")
     return paths

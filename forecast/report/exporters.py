@@ -9,13 +9,14 @@ outside the file: CSS is inline and figures are ``data:`` URIs.
 from __future__ import annotations
 
 import base64
+import os
 import re
 from pathlib import Path
 
 import jinja2
 
 from forecast import __version__
-from forecast.atomic import write_bytes_atomic, write_text_atomic
+from forecast.atomic import atomic_paths
 from forecast.report.blocks import Section, Table
 from forecast.report.contracts import ReportInputs
 
@@ -90,12 +91,26 @@ def render_markdown(inputs: ReportInputs, sections: tuple[Section, ...]) -> str:
 def write_report(
     inputs: ReportInputs, sections: tuple[Section, ...], out_dir: str | Path
 ) -> dict[str, Path]:
-    """Write ``report.html``, ``report.md`` and ``figures/*.png`` under ``out_dir`` atomically."""
+    """Write ``report.html``, ``report.md`` and ``figures/*.png`` under ``out_dir`` atomically.
+
+    Every file is renamed into place together (:func:`forecast.atomic.atomic_paths`): a
+    Ctrl-C leaves the whole new report or the old one.
+    """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {"html": out_dir / "report.html", "markdown": out_dir / "report.md"}
-    for figure in inputs.figures:
-        write_bytes_atomic(out_dir / "figures" / f"{figure.key}.png", figure.png)
-    write_text_atomic(paths["markdown"], render_markdown(inputs, sections))
-    write_text_atomic(paths["html"], render_html(inputs, sections))
+    files = {out_dir / "figures" / f"{figure.key}.png": figure.png for figure in inputs.figures}
+    files[paths["markdown"]] = render_markdown(inputs, sections).encode("utf-8")
+    files[paths["html"]] = render_html(inputs, sections).encode("utf-8")
+    with atomic_paths(list(files)) as tmps:
+        for data, tmp in zip(files.values(), tmps, strict=True):
+            _write_synced(tmp, data)
     return paths
+
+
+def _write_synced(path: Path, data: bytes) -> None:
+    """Write ``data`` and flush it to disk (the rename that follows must not expose a hole)."""
+    with open(path, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())

@@ -1,4 +1,7 @@
-"""A writer killed with SIGKILL in the middle of a ledger write loses nothing committed."""
+"""A writer killed with SIGKILL in the middle of a ledger write loses nothing committed.
+
+After every kill the whole ledger verifies: integrity check, hash chains and schema.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from forecast.evaluation.ledger.schema import check_integrity, open_ledger
+from forecast.evaluation.ledger.schema import open_ledger, verify_ledger
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -92,7 +95,7 @@ def test_sigkill_mid_write_keeps_the_ledger_intact_and_every_committed_issue(tmp
         interrupted.append((killed_during, killed_during in committed))
         conn = open_ledger(path)
         try:
-            check_integrity(conn, path)
+            verify_ledger(conn, path)
             rows = dict(
                 conn.execute(
                     "SELECT i.run_id, count(f.forecast_id) FROM issue i "
@@ -114,6 +117,6 @@ def test_sigkill_mid_write_keeps_the_ledger_intact_and_every_committed_issue(tmp
     try:
         meta = issue_meta(forecast, manifest("after"), "2027Q1")
         assert record_issue(conn, path, meta, indicator_cells(forecast)).new
-        check_integrity(conn, path)
+        verify_ledger(conn, path)
     finally:
         conn.close()

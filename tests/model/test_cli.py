@@ -96,7 +96,9 @@ def test_fit_writes_a_run_and_strict_refuses_it(
         set(tree.children)
     )
     loglik = tree["log_likelihood"].to_dataset()
-    for name in ("y_gaussian", "y_binomial"):
+    # the default spec's likelihoods: Gaussian only since the UN ideal points replaced the votes
+    assert set(loglik.data_vars) == set(tree["observed_data"].to_dataset().data_vars)
+    for name in loglik.data_vars:
         assert loglik[name].sizes["chain"] == 2 and loglik[name].sizes["draw"] == 10
         assert loglik[name].shape[2] == tree["observed_data"][name].size
     tree.close()

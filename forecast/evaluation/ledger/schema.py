@@ -9,18 +9,33 @@ Version 1 holds indicator forecasts, their outcomes and scores; version 2 adds s
 question probabilities (with the scenario file they were computed from, so that they can be
 resolved later exactly as they were asked), their outcomes and scores. Issued forecasts,
 outcomes and scores are append-only: triggers abort any ``UPDATE`` or ``DELETE`` of them, so
-a new issue is always a new row.
+a new issue is always a new row. Version 3 adds the hash chains of
+:mod:`forecast.evaluation.ledger.chain` (table ``row_chain``; the rows of an older ledger
+are chained when it is migrated) and triggers that refuse an ``INSERT`` whose key exists
+already, which is what ``INSERT OR REPLACE`` and ``REPLACE INTO`` need to rewrite a row.
+
+Every opening verifies the ledger (:func:`verify_ledger`): ``PRAGMA integrity_check``, the
+hash chains, and the schema (tables, indexes and triggers exactly as the migrations made
+them), and refuses a ledger that fails with a one-line :class:`LedgerBroken`.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Final
 
 from forecast.errors import ForecastError
+from forecast.evaluation.ledger.chain import (
+    ChainReport,
+    first_unchained,
+    seal_new_rows,
+    verify_chains,
+)
+from forecast.evaluation.ledger.tables import V1, V2, V3
+from forecast.interrupts import sigint_deferred
 
 #: "FCST": marks an SQLite file as a forecast ledger
 APPLICATION_ID: Final = 0x46435354
@@ -29,127 +44,19 @@ APPLICATION_ID: Final = 0x46435354
 BUSY_TIMEOUT: Final = 5.0
 
 
-def _append_only(table: str) -> str:
-    return f"""
-CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table}
-BEGIN SELECT RAISE(ABORT, '{table} rows are append-only'); END;
-CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table}
-BEGIN SELECT RAISE(ABORT, '{table} rows are append-only'); END;
-"""
+def _chain_rows(conn: sqlite3.Connection) -> None:
+    """Version 3: the chain table and the REPLACE triggers, then chain the existing rows."""
+    for statement in _statements(V3):
+        conn.execute(statement)
+    # rows recorded before version 3 are chained as they are now, in rowid order
+    seal_new_rows(conn)
 
 
-_V1 = (
-    """
-CREATE TABLE issue (
-    issue_id INTEGER PRIMARY KEY,
-    run_id TEXT NOT NULL UNIQUE,
-    quarter TEXT NOT NULL,
-    issued_at TEXT NOT NULL,
-    data_sha256 TEXT NOT NULL,
-    spec_sha256 TEXT NOT NULL,
-    method TEXT NOT NULL,
-    approximate INTEGER NOT NULL,
-    converged INTEGER NOT NULL,
-    random_seed INTEGER NOT NULL,
-    last_fitted TEXT NOT NULL,
-    until TEXT NOT NULL,
-    draws INTEGER NOT NULL
-);
-CREATE TABLE indicator_forecast (
-    forecast_id INTEGER PRIMARY KEY,
-    issue_id INTEGER NOT NULL REFERENCES issue (issue_id),
-    state TEXT NOT NULL,
-    indicator TEXT NOT NULL,
-    period TEXT NOT NULL,
-    horizon INTEGER NOT NULL,
-    mean REAL NOT NULL,
-    sd REAL NOT NULL,
-    median REAL NOT NULL,
-    lower_50 REAL NOT NULL,
-    upper_50 REAL NOT NULL,
-    lower_80 REAL NOT NULL,
-    upper_80 REAL NOT NULL,
-    lower_90 REAL NOT NULL,
-    upper_90 REAL NOT NULL,
-    lower_95 REAL NOT NULL,
-    upper_95 REAL NOT NULL,
-    -- JSON array: the forecast's quantiles at levels (k - 0.5) / K, k = 1..K
-    ensemble TEXT NOT NULL,
-    UNIQUE (issue_id, state, indicator, period)
-);
-CREATE INDEX indicator_forecast_cell ON indicator_forecast (state, indicator, period);
-CREATE TABLE outcome (
-    outcome_id INTEGER PRIMARY KEY,
-    state TEXT NOT NULL,
-    indicator TEXT NOT NULL,
-    period TEXT NOT NULL,
-    value REAL NOT NULL,
-    vintage TEXT NOT NULL,
-    source TEXT NOT NULL,
-    data_sha256 TEXT NOT NULL,
-    resolved_at TEXT NOT NULL,
-    UNIQUE (state, indicator, period)
-);
-CREATE TABLE indicator_score (
-    forecast_id INTEGER PRIMARY KEY REFERENCES indicator_forecast (forecast_id),
-    outcome_id INTEGER NOT NULL REFERENCES outcome (outcome_id),
-    crps REAL NOT NULL,
-    pit REAL NOT NULL,
-    interval_50 REAL NOT NULL,
-    interval_80 REAL NOT NULL,
-    interval_90 REAL NOT NULL,
-    interval_95 REAL NOT NULL,
-    covered_50 INTEGER NOT NULL,
-    covered_80 INTEGER NOT NULL,
-    covered_90 INTEGER NOT NULL,
-    covered_95 INTEGER NOT NULL,
-    scored_at TEXT NOT NULL
-);
-"""
-    + "".join(_append_only(t) for t in ("issue", "indicator_forecast", "outcome"))
-    + _append_only("indicator_score")
-)
-
-_V2 = """
-CREATE TABLE scenario_spec (
-    sha256 TEXT PRIMARY KEY,
-    path TEXT NOT NULL,
-    text TEXT NOT NULL
-);
-CREATE TABLE question_forecast (
-    question_id INTEGER PRIMARY KEY,
-    issue_id INTEGER NOT NULL REFERENCES issue (issue_id),
-    spec_sha256 TEXT NOT NULL REFERENCES scenario_spec (sha256),
-    kind TEXT NOT NULL,
-    name TEXT NOT NULL,
-    partition TEXT NOT NULL,
-    period TEXT NOT NULL,
-    resolves_on TEXT NOT NULL,
-    title TEXT NOT NULL,
-    rule TEXT NOT NULL,
-    probability REAL NOT NULL,
-    mcse REAL NOT NULL,
-    UNIQUE (issue_id, kind, name)
-);
-CREATE TABLE question_outcome (
-    question_id INTEGER PRIMARY KEY REFERENCES question_forecast (question_id),
-    happened INTEGER NOT NULL,
-    data_sha256 TEXT NOT NULL,
-    resolved_at TEXT NOT NULL
-);
-CREATE TABLE question_score (
-    question_id INTEGER PRIMARY KEY REFERENCES question_forecast (question_id),
-    brier REAL NOT NULL,
-    log_score REAL NOT NULL,
-    scored_at TEXT NOT NULL
-);
-""" + "".join(
-    _append_only(t)
-    for t in ("scenario_spec", "question_forecast", "question_outcome", "question_score")
-)
+#: a migration: an SQL script, or a function of the connection (inside the transaction)
+Migration = str | Callable[[sqlite3.Connection], None]
 
 #: migration ``i`` takes a ledger from schema version ``i`` to ``i + 1``
-MIGRATIONS: Final = (_V1, _V2)
+MIGRATIONS: Final[tuple[Migration, ...]] = (V1, V2, _chain_rows)
 
 #: the schema version this program writes
 SCHEMA_VERSION: Final = len(MIGRATIONS)
@@ -186,15 +93,22 @@ def _migrate(conn: sqlite3.Connection, path: Path, version: int) -> None:
     try:
         # re-read inside the write lock: another process may have migrated meanwhile
         version = conn.execute("PRAGMA user_version").fetchone()[0]
-        for script in MIGRATIONS[version:]:
-            for statement in _statements(script):
-                conn.execute(statement)
+        for migration in MIGRATIONS[version:]:
+            _apply(conn, migration)
         conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
         raise
+
+
+def _apply(conn: sqlite3.Connection, migration: Migration) -> None:
+    if callable(migration):
+        migration(conn)
+        return
+    for statement in _statements(migration):
+        conn.execute(statement)
 
 
 def _statements(script: str) -> list[str]:
@@ -211,14 +125,20 @@ def _statements(script: str) -> list[str]:
 
 
 def open_ledger(
-    path: str | Path, *, create: bool = False, timeout: float | None = None
+    path: str | Path,
+    *,
+    create: bool = False,
+    timeout: float | None = None,
+    verify: bool = True,
 ) -> sqlite3.Connection:
     """Open (or, with ``create``, create) a ledger, migrated to :data:`SCHEMA_VERSION`.
 
     The connection is in autocommit mode; write through :func:`transaction`. The file uses
     write-ahead logging and full synchronous commits, so a killed writer loses at most its
     own uncommitted transaction. ``timeout`` is how long to wait for another writer
-    (default :data:`BUSY_TIMEOUT` seconds).
+    (default :data:`BUSY_TIMEOUT` seconds). The ledger is verified as it is opened
+    (:func:`verify_ledger`; the integrity check runs before any migration), unless
+    ``verify`` is false.
 
     Raises
     ------
@@ -226,6 +146,8 @@ def open_ledger(
         One line, for a missing ledger (without ``create``), a file that is not a ledger or
         is corrupted, a ledger locked by another writer, or a ledger written by a newer
         version of this program (its schema version is higher than this one knows).
+    LedgerBroken
+        One line naming the first row or schema object that fails verification.
 
     Examples
     --------
@@ -250,7 +172,12 @@ def open_ledger(
                 raise ForecastError(f"{path}: cannot switch the ledger to write-ahead logging")
             conn.execute("PRAGMA synchronous = FULL")
             conn.execute("PRAGMA foreign_keys = ON")
+            if verify:
+                # before migrating: a damaged ledger must not be chained as it is
+                check_integrity(conn, path)
             _migrate(conn, path, version)
+            if verify:
+                _verify_content(conn, path)
     except BaseException:
         conn.close()
         raise
@@ -273,12 +200,15 @@ def _check_header(conn: sqlite3.Connection, path: Path) -> int:
     return version
 
 
-def read_ledger(path: str | Path, *, timeout: float | None = None) -> sqlite3.Connection:
+def read_ledger(
+    path: str | Path, *, timeout: float | None = None, verify: bool = True
+) -> sqlite3.Connection:
     """Open an existing ledger read-only: it is never created, migrated or written.
 
     For readers such as the quarterly report. A ledger at an older schema version is
-    refused (any ``forecast ledger`` command migrates it); see :func:`open_ledger` for the
-    other errors.
+    refused (any ``forecast ledger`` command migrates it); the ledger is verified
+    (:func:`verify_ledger`) unless ``verify`` is false; see :func:`open_ledger` for the
+    errors.
 
     Examples
     --------
@@ -304,6 +234,8 @@ def read_ledger(path: str | Path, *, timeout: float | None = None) -> sqlite3.Co
                     f"{path}: ledger schema version {version} is older than this program's "
                     f"({SCHEMA_VERSION}); `forecast ledger show --ledger {path}` migrates it"
                 )
+            if verify:
+                verify_ledger(conn, path)
     except BaseException:
         conn.close()
         raise
@@ -323,23 +255,34 @@ def empty_ledger() -> sqlite3.Connection:
     0
     """
     conn = sqlite3.connect(":memory:", isolation_level=None)
-    for script in MIGRATIONS:
-        for statement in _statements(script):
-            conn.execute(statement)
+    for migration in MIGRATIONS:
+        _apply(conn, migration)
     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
     return conn
 
 
 @contextmanager
 def transaction(conn: sqlite3.Connection, path: str | Path) -> Iterator[sqlite3.Connection]:
-    """One write transaction (``BEGIN IMMEDIATE``): committed whole or not at all."""
+    """One write transaction (``BEGIN IMMEDIATE``): committed whole or not at all.
+
+    The rows the transaction adds are chained (:func:`~forecast.evaluation.ledger.chain.
+    seal_new_rows`) just before it commits. It starts by refusing a ledger that holds rows
+    without a chain entry, so that rows written by another program since the ledger was
+    verified are never chained as if this program had written them.
+    """
     path = Path(path)
     with sqlite_errors(path):
         conn.execute("BEGIN IMMEDIATE")
     try:
         with sqlite_errors(path):
+            unchained = first_unchained(conn)
+            if unchained is not None:
+                raise LedgerBroken(path, str(unchained))
             yield conn
-            conn.execute("COMMIT")
+            seal_new_rows(conn)
+            # Ctrl-C is held over the commit, so that its line can say the write was kept
+            with sigint_deferred(kept=f"the write to {path} was committed"):
+                conn.execute("COMMIT")
     except BaseException:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
@@ -351,4 +294,73 @@ def check_integrity(conn: sqlite3.Connection, path: str | Path) -> None:
     with sqlite_errors(Path(path)):
         result = conn.execute("PRAGMA integrity_check").fetchall()
     if [tuple(r) for r in result] != [("ok",)]:
-        raise ForecastError(f"{path}: the ledger failed its integrity check ({result[0][0]})")
+        # the first line is often only "*** in database main ***": show two
+        found = "; ".join(str(r[0]) for r in result[:2])
+        raise LedgerBroken(path, f"PRAGMA integrity_check failed ({found})")
+
+
+class LedgerBroken(ForecastError):
+    """A ledger that fails verification: corrupted, changed, or its schema altered."""
+
+    def __init__(self, path: str | Path, problem: str) -> None:
+        self.path = str(path)
+        self.problem = problem
+        super().__init__(f"{path}: the ledger does not verify: {problem}; refusing to use it")
+
+
+def schema_problem(conn: sqlite3.Connection) -> str | None:
+    """Name what differs between the ledger's tables, indexes and triggers and the migrations'.
+
+    ``None`` when they are the same. SQLite's own objects (``sqlite_*``, e.g. the statistics
+    ``ANALYZE`` writes) are not compared.
+    """
+    query = "SELECT name, type, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite%'"
+    expected_conn = empty_ledger()
+    try:
+        expected = {name: (kind, sql) for name, kind, sql in expected_conn.execute(query)}
+    finally:
+        expected_conn.close()
+    actual = {name: (kind, sql) for name, kind, sql in conn.execute(query)}
+    for name, (kind, sql) in sorted(expected.items()):
+        if name not in actual:
+            return f"{kind} {name} is missing (dropped)"
+        if actual[name] != (kind, sql):
+            return f"{kind} {name} was altered"
+    for name in sorted(set(actual) - set(expected)):
+        return f"unexpected {actual[name][0]} {name} (not made by forecast)"
+    return None
+
+
+def _verify_content(conn: sqlite3.Connection, path: Path) -> ChainReport:
+    report = verify_chains(conn)
+    if report.broken is not None:
+        raise LedgerBroken(path, str(report.broken))
+    problem = schema_problem(conn)
+    if problem is not None:
+        raise LedgerBroken(path, problem)
+    return report
+
+
+def verify_ledger(conn: sqlite3.Connection, path: str | Path) -> ChainReport:
+    """Verify a ledger: integrity check, hash chains, schema; return the chains' heads.
+
+    Raises
+    ------
+    LedgerBroken
+        One line naming the first problem: the integrity check's first finding, the first
+        row (table and key) whose hash chain breaks, or the first table, index or trigger
+        missing, altered or added.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "forecast.db"
+    >>> conn = open_ledger(path, create=True)
+    >>> verify_ledger(conn, path).rows["issue"]
+    0
+    >>> conn.close()
+    """
+    path = Path(path)
+    check_integrity(conn, path)
+    with sqlite_errors(path):
+        return _verify_content(conn, path)

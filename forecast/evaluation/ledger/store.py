@@ -185,12 +185,17 @@ def decode_ensemble(text: str) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Recorded:
-    """What ``ledger record`` did: the issue id, its cell count, whether it was new."""
+    """What ``ledger record`` did: the issue id, its cell count, whether it was new.
+
+    ``root`` is the issue's root hash (:func:`forecast.evaluation.ledger.chain.issue_root`)
+    when the caller computed it.
+    """
 
     issue_id: int
     indicator_forecasts: int
     questions: int
     new: bool
+    root: str = ""
 
 
 def _existing(conn: sqlite3.Connection, meta: IssueMeta) -> Recorded | None:
@@ -255,10 +260,16 @@ def record_issue(
         )
         n_questions = 0
         if questions is not None and len(questions.table):
-            conn.execute(
-                "INSERT OR IGNORE INTO scenario_spec (sha256, path, text) VALUES (?, ?, ?)",
-                (questions.spec_sha256, questions.spec_path, questions.spec_text),
-            )
+            # a spec already stored is kept as first stored: the ledger refuses any insert
+            # whose key exists (even OR IGNORE), so look first
+            stored = conn.execute(
+                "SELECT 1 FROM scenario_spec WHERE sha256 = ?", (questions.spec_sha256,)
+            ).fetchone()
+            if stored is None:
+                conn.execute(
+                    "INSERT INTO scenario_spec (sha256, path, text) VALUES (?, ?, ?)",
+                    (questions.spec_sha256, questions.spec_path, questions.spec_text),
+                )
             qcols = list(QUESTION_COLUMNS)
             conn.executemany(
                 f"INSERT INTO question_forecast (issue_id, spec_sha256, {', '.join(qcols)}) "

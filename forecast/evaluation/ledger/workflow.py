@@ -1,13 +1,17 @@
-"""The ``forecast ledger`` commands as plain functions: record, resolve, score, show.
+"""The ``forecast ledger`` commands as plain functions.
 
-Only recording with a scenario spec reaches into the scenario layer; the rest of the ledger
-does not need it.
+Record, resolve, score, show, verify and export. Only recording with a scenario spec reaches
+into the scenario layer; the rest of the ledger does not need it. Every function verifies
+the ledger as it opens it (:func:`~forecast.evaluation.ledger.schema.verify_ledger`) and
+refuses a broken one.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import xarray as xr
@@ -16,8 +20,15 @@ from forecast.data.codebook import Codebook, load_codebook
 from forecast.data.panel import panel_sha256, read_panel
 from forecast.dims import PERIOD
 from forecast.errors import ForecastError
+from forecast.evaluation.ledger.chain import ChainReport, issue_root, issue_rows
+from forecast.evaluation.ledger.export import IssueMatch, check_against, export_issue
 from forecast.evaluation.ledger.resolve import Resolution, resolve_outcomes
-from forecast.evaluation.ledger.schema import open_ledger, sqlite_errors
+from forecast.evaluation.ledger.schema import (
+    open_ledger,
+    read_ledger,
+    sqlite_errors,
+    verify_ledger,
+)
 from forecast.evaluation.ledger.scoring import score_ledger
 from forecast.evaluation.ledger.store import (
     Recorded,
@@ -27,6 +38,7 @@ from forecast.evaluation.ledger.store import (
     record_issue,
 )
 from forecast.evaluation.ledger.track import TrackRecord, read_track_record
+from forecast.interrupts import kept_on_interrupt
 from forecast.model.runs import Run
 from forecast.periods import parse_period
 
@@ -100,8 +112,9 @@ def record_forecast(
     Returns
     -------
     Recorded
-        The issue id and row counts; ``new`` is ``False`` when the run was already recorded
-        for ``quarter`` (nothing is written twice). Everything is one transaction.
+        The issue id, row counts and root hash; ``new`` is ``False`` when the run was
+        already recorded for ``quarter`` (nothing is written twice). Everything is one
+        transaction.
     """
     check_quarter(quarter)
     questions = None
@@ -117,7 +130,10 @@ def record_forecast(
         raise ForecastError(f"run {run.run_id}: the forecast holds no period after the data")
     conn = open_ledger(ledger, create=True)
     try:
-        return record_issue(conn, ledger, meta, cells, questions)
+        done = record_issue(conn, ledger, meta, cells, questions)
+        recorded = f"the issue of run {run.run_id} was recorded in {ledger}"
+        with sqlite_errors(Path(ledger)), kept_on_interrupt(recorded):
+            return replace(done, root=issue_root(issue_rows(conn, done.issue_id)))
     finally:
         conn.close()
 
@@ -149,5 +165,43 @@ def show_ledger(ledger: str | Path) -> TrackRecord:
     try:
         with sqlite_errors(Path(ledger)):
             return read_track_record(conn)
+    finally:
+        conn.close()
+
+
+@dataclass(frozen=True)
+class Verification:
+    """What ``ledger verify`` found: the chains' row counts and heads, and matched copies."""
+
+    chains: ChainReport
+    matches: tuple[IssueMatch, ...]
+
+
+def verify_ledger_file(ledger: str | Path, against: Sequence[str | Path] = ()) -> Verification:
+    """Verify a ledger read-only, and check it against exported issues (published copies).
+
+    Raises
+    ------
+    ForecastError
+        One line at the first problem: the integrity check, the first row whose hash chain
+        breaks, an altered schema, or a published issue the ledger does not hold as it was
+        published.
+    """
+    conn = read_ledger(ledger, verify=False)
+    try:
+        chains = verify_ledger(conn, ledger)
+        with sqlite_errors(Path(ledger)):
+            matches = tuple(check_against(conn, ledger, path) for path in against)
+    finally:
+        conn.close()
+    return Verification(chains, matches)
+
+
+def export_ledger_issue(ledger: str | Path, run_id: str | None = None) -> dict[str, Any]:
+    """One issue (default the latest) with its rows and root hash, from a verified ledger."""
+    conn = read_ledger(ledger)
+    try:
+        with sqlite_errors(Path(ledger)):
+            return export_issue(conn, run_id)
     finally:
         conn.close()
