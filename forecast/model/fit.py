@@ -29,6 +29,7 @@ from forecast.model.graph import (
     structure_key,
 )
 from forecast.model.spec import AlignmentSpec
+from forecast.progress import SILENT, Progress
 
 #: second word of the seed of the drifts drawn after sampling (the first is the run's seed)
 DRIFT_STREAM = 1
@@ -93,10 +94,10 @@ class CompiledModels:
 
     entries: dict[tuple[object, ...], tuple[pm.Model, Any]] = field(default_factory=dict)
 
-    def get(self, data: ModelData, spec: AlignmentSpec) -> tuple[pm.Model, Any, float]:
+    def get(
+        self, data: ModelData, spec: AlignmentSpec, *, progress: Progress = SILENT
+    ) -> tuple[pm.Model, Any, float]:
         """Return ``(pymc_model, nutpie_compiled, compile_seconds)`` with ``data`` set."""
-        import nutpie
-
         key = structure_key(data, spec)
         arrays = observation_arrays(data)
         if key in self.entries:
@@ -109,27 +110,44 @@ class CompiledModels:
             return model, compiled.with_data(**usable), 0.0
         model = build_alignment_model(data, spec)
         start = time.perf_counter()
-        with ieee_numba():
-            compiled = nutpie.compile_pymc_model(model, freeze_model=False)
+        compiled = compile_nutpie(model, ("reusable", key), progress=progress)
         elapsed = time.perf_counter() - start
         self.entries[key] = (model, compiled)
         return model, compiled, elapsed
 
 
-def compile_once(data: ModelData, spec: AlignmentSpec) -> tuple[pm.Model, Any, float]:
+def compile_nutpie(model: pm.Model, key: tuple[object, ...], *, progress: Progress = SILENT) -> Any:
+    """Compile ``model`` for nutpie (IEEE floating point), reporting the compile on ``progress``.
+
+    ``key`` names the model's structure: the progress line says whether this is likely a
+    first compile on this machine (:mod:`forecast.model.compile_cache`).
+    """
+    import nutpie
+
+    from forecast.model.compile_cache import compile_note, mark_compiled
+
+    with progress.step("compiling the model", compile_note(key)), ieee_numba():
+        compiled = nutpie.compile_pymc_model(model, freeze_model=False)
+    mark_compiled(key)
+    return compiled
+
+
+def compile_once(
+    data: ModelData, spec: AlignmentSpec, *, progress: Progress = SILENT
+) -> tuple[pm.Model, Any, float]:
     """Return ``(pymc_model, nutpie_compiled, compile_seconds)`` for a single fit.
 
     The compiled model has the data and dimensions frozen in as constants: it compiles
     faster and evaluates the gradient about 15 % faster than a reusable one
     (:class:`CompiledModels`), but serves only this data set.
     """
-    import nutpie
     from pymc.model.transform.optimization import freeze_dims_and_data
 
     model = build_alignment_model(data, spec)
     start = time.perf_counter()
-    with ieee_numba():
-        compiled = nutpie.compile_pymc_model(freeze_dims_and_data(model), freeze_model=False)
+    compiled = compile_nutpie(
+        freeze_dims_and_data(model), ("frozen", structure_key(data, spec)), progress=progress
+    )
     return model, compiled, time.perf_counter() - start
 
 
@@ -231,6 +249,7 @@ def _finish(
     settings: FitSettings,
     *,
     log_likelihood: bool = True,
+    progress: Progress = SILENT,
 ) -> xr.DataTree:
     """Draw the drifts; add log-likelihood, observed and constant data; drop warm-up groups."""
     groups = {
@@ -246,7 +265,8 @@ def _finish(
     )
     posterior = xr.DataTree.from_dict(groups)
     if log_likelihood:
-        posterior["log_likelihood"] = pointwise_log_likelihood(groups["posterior"], model)
+        with progress.step("computing the pointwise log-likelihood"):
+            posterior["log_likelihood"] = pointwise_log_likelihood(groups["posterior"], model)
     posterior["observed_data"] = observed_dataset(data)
     posterior["constant_data"] = constant_dataset(data)
     posterior["posterior"].attrs.update(
@@ -267,6 +287,7 @@ def fit_alignment_model(
     compiled: CompiledModels | None = None,
     progressbar: bool = False,
     log_likelihood: bool = True,
+    progress: Progress = SILENT,
 ) -> FitResult:
     """Fit the alignment model to ``data``.
 
@@ -280,10 +301,14 @@ def fit_alignment_model(
         A cache of compiled models to reuse (NUTS through nutpie only); without one, the
         model is compiled for this data set alone (:func:`compile_once`).
     progressbar
-        Show the sampler's progress.
+        Show the progress bar of PyMC's samplers, Pathfinder and ADVI (nutpie reports to
+        ``progress`` instead).
     log_likelihood
         Compute the pointwise log-likelihood (for LOO); a backtest, which only projects,
         skips it (it compiles a function of its own and evaluates every draw).
+    progress
+        Where to report the compile, the sampling (chains, draws, divergences so far, time
+        left) and the log-likelihood; silent by default.
 
     Returns
     -------
@@ -292,32 +317,26 @@ def fit_alignment_model(
         and ``observed_data``; ``posterior.attrs`` name the method and whether it is approximate.
     """
     if settings.method == "nuts" and settings.sampler == "nutpie":
-        import nutpie
+        from forecast.model.sampling import sample_with_progress
 
         if compiled is None:
-            model, compiled_model, compile_seconds = compile_once(data, spec)
+            model, compiled_model, compile_seconds = compile_once(data, spec, progress=progress)
         else:
-            model, compiled_model, compile_seconds = compiled.get(data, spec)
+            model, compiled_model, compile_seconds = compiled.get(data, spec, progress=progress)
         start = time.perf_counter()
-        raw = nutpie.sample(
-            compiled_model,
-            draws=settings.draws,
-            tune=settings.tune,
-            chains=settings.chains,
-            seed=settings.seed,
-            cores=settings.cores,
-            target_accept=settings.target_accept,
-            adaptation=settings.adaptation,
-            progress_bar=progressbar,
-        )
+        raw = sample_with_progress(compiled_model, settings, progress=progress)
         sampling = time.perf_counter() - start
     else:
         model = build_alignment_model(data, spec)
         start = time.perf_counter()
-        raw = _sample_other(model, settings, progressbar)
+        how = "PyMC's NUTS" if settings.method == "nuts" else f"{settings.method} (approximate)"
+        with progress.step(f"compiling and fitting with {how}"):
+            raw = _sample_other(model, settings, progressbar)
         # PyMC compiles inside its samplers, so the split is not available
         compile_seconds, sampling = 0.0, time.perf_counter() - start
-    posterior = _finish(raw, model, data, settings, log_likelihood=log_likelihood)
+    posterior = _finish(
+        raw, model, data, settings, log_likelihood=log_likelihood, progress=progress
+    )
     return FitResult(posterior, compile_seconds, sampling, model)
 
 
