@@ -17,6 +17,7 @@ from forecast.cli.baselines import baselines
 from forecast.cli.data import data_app
 from forecast.cli.ledger import ledger_app
 from forecast.cli.model import fit, predict
+from forecast.cli.options import Command, Group
 from forecast.cli.plot import plot
 from forecast.cli.report import report
 from forecast.cli.scenarios import scenarios, whatif
@@ -28,16 +29,17 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    cls=Group,
 )
 app.add_typer(data_app, name="data")
-app.command("fit")(fit)
-app.command("scenarios")(scenarios)
-app.command("whatif")(whatif)
-app.command("predict")(predict)
-app.command("plot")(plot)
-app.command("report")(report)
-app.command("baselines")(baselines)
-app.command("backtest")(backtest)
+app.command("fit", cls=Command)(fit)
+app.command("scenarios", cls=Command)(scenarios)
+app.command("whatif", cls=Command)(whatif)
+app.command("predict", cls=Command)(predict)
+app.command("plot", cls=Command)(plot)
+app.command("report", cls=Command)(report)
+app.command("baselines", cls=Command)(baselines)
+app.command("backtest", cls=Command)(backtest)
 app.add_typer(ledger_app, name="ledger")
 
 

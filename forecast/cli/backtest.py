@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import time
 from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from forecast.cli.options import QuietOpt, in_range
 from forecast.data.panel import DEFAULT_PANEL
 from forecast.dims import HORIZON, INDICATOR
 from forecast.model.spec import DEFAULT_MODEL
+from forecast.progress import StepStatus, duration
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -50,38 +53,52 @@ def backtest(
     method: Annotated[
         str, typer.Option("--method", help="nuts or pathfinder (approximate, faster).")
     ] = "nuts",
-    draws: Annotated[int, typer.Option("--draws", min=1, help="Draws per chain.")] = 300,
-    tune: Annotated[int, typer.Option("--tune", min=0, help="Tuning steps per chain.")] = 500,
-    chains: Annotated[int, typer.Option("--chains", min=1, help="Chains (paths).")] = 2,
-    seed: Annotated[int, typer.Option("--seed", min=0, help="Base seed.")] = 1,
+    draws: Annotated[
+        int,
+        typer.Option(
+            "--draws", metavar="N", callback=in_range(1), help="Draws per chain (at least 1)."
+        ),
+    ] = 300,
+    tune: Annotated[
+        int,
+        typer.Option(
+            "--tune", metavar="N", callback=in_range(0), help="Tuning steps per chain (0 or more)."
+        ),
+    ] = 500,
+    chains: Annotated[
+        int,
+        typer.Option(
+            "--chains", metavar="N", callback=in_range(1), help="Chains or paths (at least 1)."
+        ),
+    ] = 2,
+    seed: Annotated[
+        int, typer.Option("--seed", callback=in_range(0), help="Base seed (0 or more).")
+    ] = 1,
     model: Annotated[Path, typer.Option("--model", help="Model spec TOML.")] = DEFAULT_MODEL,
     data: Annotated[Path, typer.Option("--data", help="Panel CSV.")] = DEFAULT_PANEL,
     out: Annotated[Path, typer.Option("--out", help="Output directory.")] = DEFAULT_OUT,
     workers: Annotated[
-        int | None, typer.Option("--workers", min=1, help="Run origins on a local Dask cluster.")
+        int | None,
+        typer.Option(
+            "--workers",
+            metavar="N",
+            callback=in_range(1),
+            help="Run origins on a local Dask cluster of N workers (default: serially here).",
+        ),
     ] = None,
     scheduler: Annotated[
         str | None, typer.Option("--scheduler", help="Address of an existing Dask scheduler.")
     ] = None,
-    progress: Annotated[
-        bool, typer.Option("--progress/--no-progress", help="Progress bar.")
-    ] = True,
+    quiet: QuietOpt = False,
 ) -> None:
     """Refit at each origin on the data public then; score against what arrived later."""
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-    )
-
     from forecast.data.codebook import load_codebook
     from forecast.data.panel import read_panel
     from forecast.evaluation.backtest import run_backtest, write_tables
     from forecast.evaluation.plan import BACKTEST_METHODS, BacktestSettings, make_plan
     from forecast.evaluation.skill import coverage_table, crps_skill
     from forecast.model.spec import load_model_spec
+    from forecast.progress import progress_for
 
     if method not in BACKTEST_METHODS:
         raise typer.BadParameter(
@@ -118,17 +135,13 @@ def backtest(
             from forecast.scaleout import dask_client
 
             client = stack.enter_context(dask_client(workers=workers, scheduler=scheduler))
-        bar = stack.enter_context(
-            Progress(
-                TextColumn("origins"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-                disable=not progress,
-            )
+        progress = stack.enter_context(progress_for(quiet=quiet))
+        status = stack.enter_context(
+            progress.step(f"backtest: refitting at {len(settings.origins)} origins")
         )
-        task = bar.add_task("origins", total=len(settings.origins))
-        result = run_backtest(plan, client=client, on_origin=lambda _: bar.advance(task))
+        result = run_backtest(
+            plan, client=client, on_origin=OriginCounter(status, len(settings.origins))
+        )
     if result.scores.empty:
         typer.echo("nothing to score: no origin has a later outcome in the panel")
         return
@@ -149,6 +162,23 @@ def backtest(
     print_convergence(result.fits)
     for path in paths.values():
         typer.echo(f"wrote {path}")
+
+
+class OriginCounter:
+    """Count finished origins into a progress status, with the time left at the rate so far."""
+
+    def __init__(self, status: StepStatus, total: int) -> None:
+        self.status, self.total, self.done = status, total, 0
+        self.started = time.monotonic()
+        status.update(f"0 of {total} origins done")
+
+    def __call__(self, origin: int) -> None:
+        """Record that ``origin`` finished."""
+        self.done += 1
+        elapsed = time.monotonic() - self.started
+        left = (self.total - self.done) * elapsed / self.done
+        tail = f", about {duration(left)} left" if self.done < self.total else ""
+        self.status.update(f"{self.done} of {self.total} origins done (last {origin}){tail}")
 
 
 def print_summary(

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from forecast.cli.options import Command, Group
 from forecast.data.panel import DEFAULT_PANEL
 from forecast.defaults import DEFAULT_HORIZON, DEFAULT_LEDGER, DEFAULT_RUNS
 
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
 # import: each command imports what it needs when it runs
 
 ledger_app = typer.Typer(
+    cls=Group,
     help="Keep, resolve and score every issued forecast (an SQLite ledger).",
     no_args_is_help=True,
 )
@@ -26,7 +28,7 @@ ledger_app = typer.Typer(
 LedgerOpt = Annotated[Path, typer.Option("--ledger", help="Ledger SQLite file.")]
 
 
-@ledger_app.command("record")
+@ledger_app.command("record", cls=Command)
 def record(
     quarter: Annotated[
         str, typer.Option("--quarter", help="Quarter the forecast is issued in, e.g. 2026Q4.")
@@ -80,7 +82,7 @@ def record(
         typer.echo(f"NOT CONVERGED: run {stored.run_id} did not pass the convergence gates")
 
 
-@ledger_app.command("resolve")
+@ledger_app.command("resolve", cls=Command)
 def resolve(
     data: Annotated[Path, typer.Option("--data", help="Panel CSV.")] = DEFAULT_PANEL,
     ledger: LedgerOpt = DEFAULT_LEDGER,
@@ -104,7 +106,7 @@ def resolve(
         )
 
 
-@ledger_app.command("score")
+@ledger_app.command("score", cls=Command)
 def score(ledger: LedgerOpt = DEFAULT_LEDGER) -> None:
     """Score every resolved forecast not scored yet."""
     from forecast.evaluation.ledger.workflow import score_resolved
@@ -130,7 +132,7 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
-@ledger_app.command("show")
+@ledger_app.command("show", cls=Command)
 def show(
     ledger: LedgerOpt = DEFAULT_LEDGER,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from forecast.cli.options import QuietOpt, in_range, spec_default
 from forecast.data.codebook import load_codebook
 from forecast.data.panel import DEFAULT_PANEL
 from forecast.defaults import DEFAULT_HORIZON, DEFAULT_RUNS
@@ -19,23 +20,52 @@ from forecast.model.spec import DEFAULT_MODEL, METHODS, load_model_spec
 def fit(
     model: Annotated[Path, typer.Option("--model", help="Model spec TOML.")] = DEFAULT_MODEL,
     data: Annotated[Path, typer.Option("--data", help="Panel CSV.")] = DEFAULT_PANEL,
-    draws: Annotated[int | None, typer.Option("--draws", min=1, help="Draws per chain.")] = None,
-    tune: Annotated[
-        int | None, typer.Option("--tune", min=0, help="Tuning steps per chain.")
+    draws: Annotated[
+        int | None,
+        typer.Option(
+            "--draws",
+            metavar="N",
+            callback=in_range(1),
+            show_default=spec_default("draws", DEFAULT_MODEL),
+            help="Draws per chain, kept after tuning (at least 1).",
+        ),
     ] = None,
-    chains: Annotated[int | None, typer.Option("--chains", min=1, help="Chains.")] = None,
+    tune: Annotated[
+        int | None,
+        typer.Option(
+            "--tune",
+            metavar="N",
+            callback=in_range(0),
+            show_default=spec_default("tune", DEFAULT_MODEL),
+            help="Tuning (warm-up) steps per chain (0 or more).",
+        ),
+    ] = None,
+    chains: Annotated[
+        int | None,
+        typer.Option(
+            "--chains",
+            metavar="N",
+            callback=in_range(1),
+            show_default=spec_default("chains", DEFAULT_MODEL),
+            help="Chains (at least 1).",
+        ),
+    ] = None,
     seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 1,
     method: Annotated[
-        str | None, typer.Option("--method", help="nuts, pathfinder or advi.")
+        str | None,
+        typer.Option(
+            "--method",
+            show_default=spec_default("method", DEFAULT_MODEL),
+            help="nuts, pathfinder or advi.",
+        ),
     ] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Exit 1 unless converged.")] = False,
     runs: Annotated[Path, typer.Option("--runs", help="Runs directory.")] = DEFAULT_RUNS,
-    progress: Annotated[
-        bool, typer.Option("--progress/--no-progress", help="Progress bar.")
-    ] = True,
+    quiet: QuietOpt = False,
 ) -> None:
     """Fit the alignment model and store the run in runs/<run_id>/."""
     from forecast.model.workflow import fit_panel, settings_from_spec
+    from forecast.progress import progress_for
 
     if method is not None and method not in METHODS:
         raise typer.BadParameter(f"must be one of {', '.join(METHODS)}", param_hint="--method")
@@ -48,7 +78,8 @@ def fit(
         f"fitting {model} to {data}: {settings.method}{label}, {settings.chains} chains x "
         f"{settings.draws} draws ({settings.tune} tuning), seed {settings.seed}"
     )
-    outcome = fit_panel(data, model, settings, runs_dir=runs, progressbar=progress)
+    with progress_for(quiet=quiet) as progress:
+        outcome = fit_panel(data, model, settings, runs_dir=runs, progress=progress)
     left_out = outcome.run.manifest["model"].get("left_out_without_variation", [])
     if left_out:
         typer.echo(f"left out, the same value in every observation: {', '.join(left_out)}")
@@ -72,14 +103,19 @@ def predict(
     ] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="Seed (default: the run's).")] = None,
     runs: Annotated[Path, typer.Option("--runs", help="Runs directory.")] = DEFAULT_RUNS,
+    quiet: QuietOpt = False,
 ) -> None:
     """Forecast a run: forecast.nc, alignment.csv and indicators.csv."""
     from forecast.model.runs import load_run
     from forecast.model.workflow import forecast_run, write_forecast
+    from forecast.progress import progress_for
 
     stored = load_run(run, runs)
-    forecast = forecast_run(stored, until, random_seed=seed)
-    paths = write_forecast(forecast, out or stored.path)
+    with progress_for(quiet=quiet) as progress:
+        with progress.step(f"forecasting run {stored.run_id} through {until}"):
+            forecast = forecast_run(stored, until, random_seed=seed)
+        with progress.step("writing forecast.nc, alignment.csv and indicators.csv"):
+            paths = write_forecast(forecast, out or stored.path)
     if not stored.converged:
         typer.echo(f"NOT CONVERGED: run {stored.run_id} did not pass the convergence gates")
     if forecast.attrs["approximate"]:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 import xarray as xr
 
+from forecast.cli.options import QuietOpt
 from forecast.data.codebook import load_codebook
 from forecast.data.panel import read_panel
 from forecast.defaults import DEFAULT_HORIZON, DEFAULT_RUNS
@@ -44,22 +45,32 @@ def plot(
         Path | None, typer.Option("--data", help="Panel CSV (default: the run's).")
     ] = None,
     runs: Annotated[Path, typer.Option("--runs", help="Runs directory.")] = DEFAULT_RUNS,
+    quiet: QuietOpt = False,
 ) -> None:
     """Write a run's figures (convergence, forest, checks, fan charts, coverage) as PNG and SVG."""
     # imported here so that other commands do not pay for the plotting modules
     from forecast.model.runs import load_run
     from forecast.plots.run_figures import run_figures, write_figures
+    from forecast.progress import progress_for
 
     stored = load_run(run, runs)
     codebook = load_codebook()
-    forecast = _forecast(stored, until)
-    panel = read_panel(stored.panel_path(data), codebook)
-    target = out or stored.path / "figures"
     if not stored.converged:
         typer.echo(f"NOT CONVERGED: run {stored.run_id} did not pass the convergence gates")
-    figures = run_figures(stored.posterior(), forecast, panel, codebook=codebook)
+    with progress_for(quiet=quiet) as progress:
+        with progress.step(f"reading or computing the forecast of run {stored.run_id}"):
+            forecast = _forecast(stored, until)
+        panel = read_panel(stored.panel_path(data), codebook)
+        target = out or stored.path / "figures"
+        written = []
+        # figures are drawn one at a time (memory): the status names the last one written
+        with progress.step(f"drawing the figures into {target}") as status:
+            figures = run_figures(stored.posterior(), forecast, panel, codebook=codebook)
+            for path in write_figures(figures, target):
+                written.append(path)
+                status.update(f"{len(written) // 2} figures written, the last {path.stem}")
     count = 0
-    for path in write_figures(figures, target):
+    for path in written:
         if path.suffix == ".png":
             typer.echo(f"wrote {path.with_suffix('')}.png/.svg")
             count += 1

@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from forecast.cli.options import QuietOpt
 from forecast.defaults import DEFAULT_RUNS
 from forecast.dims import PARTITION, SCENARIO, WHATIF
 from forecast.scenarios.spec import DEFAULT_SCENARIOS, KIND_QUESTION, load_scenario_spec
@@ -32,13 +33,18 @@ def scenarios(
     spec: SpecOpt = DEFAULT_SCENARIOS,
     as_json: JsonOpt = False,
     runs: RunsOpt = DEFAULT_RUNS,
+    quiet: QuietOpt = False,
 ) -> None:
     """Probabilities of named scenarios and questions, and the headline pair."""
     from forecast.model.runs import load_run
+    from forecast.progress import progress_for
     from forecast.scenarios.workflow import run_scenarios
 
     loaded = load_scenario_spec(spec)
-    result = run_scenarios(load_run(run, runs), loaded)
+    stored = load_run(run, runs)
+    with progress_for(quiet=quiet) as progress:
+        with progress.step(f"forecasting run {stored.run_id} and scoring {spec.name}"):
+            result = run_scenarios(stored, loaded)
     if as_json:
         # the JSON document has a fixed schema: the run's status goes to stderr beside it
         for note in _notes(result):
@@ -54,15 +60,23 @@ def whatif(
     whatifs: Annotated[Path, typer.Option("--whatif", help="What-if spec TOML.")] = DEFAULT_WHATIF,
     as_json: JsonOpt = False,
     runs: RunsOpt = DEFAULT_RUNS,
+    quiet: QuietOpt = False,
 ) -> None:
     """Scenario and question probabilities under each what-if, beside the baseline."""
     from forecast.model.runs import load_run
+    from forecast.progress import progress_for
     from forecast.scenarios.workflow import run_whatifs
 
     scenario_spec = load_scenario_spec(spec)
     whatif_spec = load_whatif_spec(whatifs)
     check_claims(whatif_spec, scenario_spec)
-    result = run_whatifs(load_run(run, runs), scenario_spec, whatif_spec)
+    stored = load_run(run, runs)
+    with progress_for(quiet=quiet) as progress:
+        with progress.step(
+            f"forecasting run {stored.run_id} under {len(whatif_spec.whatifs)} what-ifs "
+            "and the baseline, and scoring them"
+        ):
+            result = run_whatifs(stored, scenario_spec, whatif_spec)
     if as_json:
         for note in _notes(result.baseline):
             typer.echo(note, err=True)
