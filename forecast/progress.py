@@ -16,8 +16,8 @@ Examples
 --------
 >>> import io
 >>> out = io.StringIO()
->>> ticks = iter([0.0, 2.0, 2.0, 9.5, 9.5])  # a clock for the example: start, step, end
->>> progress = LineProgress(out, clock=lambda: next(ticks))
+>>> ticks = iter([0.0, 2.0, 2.0, 2.0, 9.5, 9.5])  # a clock for the example
+>>> progress = LineProgress(out, delay=0, clock=lambda: next(ticks))
 >>> with progress.step("forecasting") as status:
 ...     status.update("2021 to 2030")
 >>> print(out.getvalue(), end="")
@@ -32,6 +32,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Self, TextIO
 
@@ -41,6 +42,10 @@ if TYPE_CHECKING:
 #: seconds between two lines of a running step when stderr is not a terminal (a log stays
 #: readable, and nobody waits more than this to learn that the command is still working)
 LINE_INTERVAL = 15.0
+
+#: seconds a step runs before a log hears of it: quick steps, and commands that fail at once
+#: (whose stderr is then one line of error), stay silent
+LINE_DELAY = 5.0
 
 
 def duration(seconds: float) -> str:
@@ -129,13 +134,28 @@ class Progress:
 SILENT = Progress()
 
 
+@dataclass
+class _Running:
+    """A step of a :class:`LineProgress` while it runs."""
+
+    description: str
+    started: float
+    status: StepStatus
+    first: str
+    announced: bool = False
+
+    def opening(self) -> str:
+        return f"{self.description}: {self.first}" if self.first else self.description
+
+
 class LineProgress(Progress):
     """Plain progress lines with the elapsed time, for logs and pipes.
 
-    Every line starts with ``[mm:ss]``, the time since the reporter was entered. A step
-    writes a line when it starts and when it ends; while it runs, a background thread
-    repeats its latest status whenever no line has been written for ``interval`` seconds.
-    Nested steps repeat only the innermost one.
+    Every line starts with ``[mm:ss]``, the time since the reporter was created. A step
+    that runs longer than ``delay`` seconds writes a line then, and one when it ends (a
+    quick step, or a command that fails at once, writes nothing); while it runs, a
+    background thread repeats its latest status whenever no line has been written for
+    ``interval`` seconds. Nested steps repeat only the innermost one.
 
     Parameters
     ----------
@@ -143,6 +163,9 @@ class LineProgress(Progress):
         Where to write (the command's stderr).
     interval
         Longest silence while a step runs, in seconds (default :data:`LINE_INTERVAL`).
+    delay
+        How long a step runs before it is announced (default :data:`LINE_DELAY`; 0 writes
+        every step at once, also without entering the reporter).
     clock
         Monotonic clock in seconds (tests pass their own).
     """
@@ -152,20 +175,21 @@ class LineProgress(Progress):
         stream: TextIO,
         *,
         interval: float | None = None,
+        delay: float | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._stream = stream
         self._interval = LINE_INTERVAL if interval is None else interval
+        self._delay = LINE_DELAY if delay is None else delay
         self._clock = clock
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self._started = clock()
         self._last_line = self._started
-        self._steps: list[tuple[str, float, StepStatus]] = []
+        self._steps: list[_Running] = []
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     def __enter__(self) -> Self:
-        self._started = self._last_line = self._clock()
         self._stop.clear()
         self._thread = threading.Thread(target=self._beat, name="forecast-progress", daemon=True)
         self._thread.start()
@@ -189,42 +213,60 @@ class LineProgress(Progress):
             self._stream.write(f"{clock_stamp(now - self._started)} {text}\n")
             self._stream.flush()
 
+    def _announce(self, older_than: float) -> None:
+        """Write the opening line of every running step older than ``older_than`` seconds."""
+        with self._lock:
+            for step in self._steps:
+                if not step.announced and self._clock() - step.started >= older_than:
+                    step.announced = True
+                    self._write(step.opening())
+
     def _beat(self) -> None:
         # wake often enough to keep the promised spacing, whatever the interval
-        tick = min(1.0, self._interval / 4)
+        tick = min(0.25, self._interval / 4, self._delay / 2 or 0.25)
         while not self._stop.wait(tick):
             with self._lock:
+                self._announce(self._delay)
                 if not self._steps or self._clock() - self._last_line < self._interval:
                     continue
-                description, started, status = self._steps[-1]
-            running = duration(self._clock() - started)
-            self._write(f"{description}: {status.text or 'working'} ({running} so far)")
+                step = self._steps[-1]
+                if not step.announced:
+                    continue
+                running = duration(self._clock() - step.started)
+                self._write(
+                    f"{step.description}: {step.status.text or 'still running'} ({running} so far)"
+                )
 
     @contextmanager
     def step(self, description: str, status: str = "") -> Iterator[StepStatus]:
-        """Write the step's start and end; repeat its status while it runs."""
+        """Write the step's start (once it has run ``delay`` seconds) and end; repeat its status."""
         current = StepStatus()
         current.update(status)
-        started = self._clock()
-        self._write(f"{description}: {status}" if status else description)
+        running = _Running(description, self._clock(), current, status)
         with self._lock:
-            self._steps.append((description, started, current))
+            self._steps.append(running)
+            if self._delay <= 0:
+                self._announce(0.0)
         try:
             yield current
         except BaseException:
-            self._pop()
-            self._write(f"{description}: stopped after {duration(self._clock() - started)}")
+            self._finish(running, "stopped after")
             raise
-        self._pop()
-        self._write(f"{description}: done in {duration(self._clock() - started)}")
+        self._finish(running, "done in")
 
-    def _pop(self) -> None:
+    def _finish(self, running: _Running, words: str) -> None:
         with self._lock:
-            self._steps.pop()
+            self._steps.remove(running)
+            if running.announced:
+                self._write(
+                    f"{running.description}: {words} {duration(self._clock() - running.started)}"
+                )
 
     def note(self, text: str) -> None:
-        """Write a line."""
-        self._write(text)
+        """Write a line (after announcing the steps it belongs to)."""
+        with self._lock:
+            self._announce(0.0)
+            self._write(text)
 
 
 class LiveProgress(Progress):

@@ -44,7 +44,7 @@ class Terminal(io.StringIO):
 
 def test_a_running_step_is_never_silent_for_longer_than_the_interval():
     out = Recorder()
-    with LineProgress(out, interval=0.2) as progress:
+    with LineProgress(out, interval=0.2, delay=0) as progress:
         with progress.step("compiling the model", "first compile") as status:
             time.sleep(0.7)
             status.update("nearly there")
@@ -63,9 +63,9 @@ def test_a_running_step_is_never_silent_for_longer_than_the_interval():
 
 
 def test_stamps_count_from_the_start_of_the_command():
-    ticks = iter([0.0, 0.0, 0.0, 61.0, 61.0, 125.0])  # start, step, its line, its end, note
+    ticks = iter([0.0, 0.0, 0.0, 0.0, 61.0, 61.0, 125.0])
     out = io.StringIO()
-    progress = LineProgress(out, clock=lambda: next(ticks))
+    progress = LineProgress(out, delay=0, clock=lambda: next(ticks))
     with progress.step("sampling"):
         pass
     progress.note("the run did not converge")
@@ -78,7 +78,7 @@ def test_stamps_count_from_the_start_of_the_command():
 
 def test_only_the_innermost_step_repeats():
     out = Recorder()
-    with LineProgress(out, interval=0.1) as progress:
+    with LineProgress(out, interval=0.1, delay=0) as progress:
         with progress.step("fitting"):
             with progress.step("sampling") as status:
                 status.update("1 of 10 draws")
@@ -89,10 +89,29 @@ def test_only_the_innermost_step_repeats():
 
 def test_a_failed_step_says_it_stopped_and_the_error_goes_on():
     out = io.StringIO()
-    with pytest.raises(KeyboardInterrupt), LineProgress(out) as progress:
+    with pytest.raises(KeyboardInterrupt), LineProgress(out, delay=0) as progress:
         with progress.step("sampling"):
             raise KeyboardInterrupt
     assert out.getvalue().splitlines()[-1].endswith("sampling: stopped after 0 s")
+
+
+def test_quick_steps_stay_silent_and_slow_ones_announce_themselves():
+    out = Recorder()
+    with LineProgress(out, interval=10, delay=0.3) as progress:
+        with progress.step("reading the run"):
+            pass
+        with progress.step("fitting"), progress.step("sampling", "2 chains") as status:
+            time.sleep(0.6)
+            status.update("tuning")
+    lines = [line.split("] ", 1)[1] for line in out.lines()]
+    # the quick step left no line; the slow ones opened in order, once old enough
+    assert lines == [
+        "fitting",
+        "sampling: 2 chains",
+        "sampling: done in 1 s",
+        "fitting: done in 1 s",
+    ]
+    assert out.times[0] - out.times[0] == 0
 
 
 def test_the_reporter_fits_the_stream(capsys):

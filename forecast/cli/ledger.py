@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -152,7 +153,8 @@ def show(
         }
         typer.echo(json.dumps(payload, indent=2))
         return
-    console = Console()
+    # piped, rich would squeeze the tables into 80 columns and cut their headers
+    console = Console() if sys.stdout.isatty() else Console(width=200)
     if record.issues.empty:
         console.print(f"{ledger}: no forecast recorded yet")
         return
@@ -171,7 +173,9 @@ def show(
             continue
         out = Table(title=title)
         for column in table.columns:
-            out.add_column(str(column).replace("questions_", "").replace("_", " "))
+            # a header is never cut, whatever the width (piped output has no terminal width)
+            name = str(column).replace("questions_", "").replace("_", " ")
+            out.add_column(name, no_wrap=True, min_width=len(name))
         for row in table.itertuples(index=False):
             out.add_row(*(_fmt(v) for v in row))
         console.print(out)

@@ -56,9 +56,9 @@ class ChainState:
 def sampling_status(chains: Sequence[ChainState], elapsed: float) -> str:
     """Summarise the chains' progress in one line, with the time left at the current rate.
 
-    Draws count tuning and kept draws together, as the sampler works through both. The
-    estimate of the time left assumes the rate so far, which tuning's longer trajectories
-    make pessimistic early on.
+    Draws count tuning and kept draws together, as the sampler works through both; chains
+    are counted by what they are doing (with fewer cores than chains, some wait). The time
+    left assumes the rate so far, which tuning's longer trajectories make pessimistic early.
 
     Examples
     --------
@@ -66,21 +66,26 @@ def sampling_status(chains: Sequence[ChainState], elapsed: float) -> str:
     ...           ChainState(0, 1500, 0, True, False)]
     >>> for part in sampling_status(chains, elapsed=30.0).split(", "):
     ...     print(part)
-    tuning
     900 of 4,500 draws (20 %)
-    2 of 3 chains running
+    chains: 1 tuning
+    1 sampling
+    1 waiting
     1 divergence after tuning
     about 2 min 0 s left
     """
     finished = sum(c.finished for c in chains)
     total = sum(c.total for c in chains) or 1
-    running = sum(c.started and c.finished < c.total for c in chains)
+    states = {
+        "tuning": sum(c.started and c.tuning and c.finished < c.total for c in chains),
+        "sampling": sum(c.started and not c.tuning and c.finished < c.total for c in chains),
+        "waiting": sum(not c.started for c in chains),
+        "done": sum(c.started and c.finished >= c.total for c in chains),
+    }
+    doing = ", ".join(f"{n} {state}" for state, n in states.items() if n)
     divergences = sum(c.divergences for c in chains)
-    phase = "tuning" if any(c.tuning and c.finished < c.total for c in chains) else "sampling"
     parts = [
-        phase,
         f"{finished:,} of {total:,} draws ({100 * finished / total:.0f} %)",
-        f"{running} of {len(chains)} chains running",
+        f"chains: {doing}",
         f"{divergences} divergence{'' if divergences == 1 else 's'} after tuning",
     ]
     if 0 < finished < total and elapsed > 0:

@@ -47,7 +47,7 @@ def test_the_draws_are_those_of_a_blocking_sample(tiny):
     import nutpie
 
     settings = FitSettings(draws=300, tune=200, chains=2, seed=7, cores=2)
-    mine = sample_with_progress(tiny, settings, progress=LineProgress(Recorder()))
+    mine = sample_with_progress(tiny, settings, progress=LineProgress(Recorder(), delay=0))
     theirs = nutpie.sample(
         tiny,
         draws=300,
@@ -69,7 +69,7 @@ def test_compile_and_sampling_report_as_they_go(tiny):
     import pymc as pm
 
     out = Recorder()
-    with LineProgress(out, interval=0.2) as progress:
+    with LineProgress(out, interval=0.2, delay=0) as progress:
         with pm.Model() as model:
             pm.Normal("z", shape=3)
         compile_nutpie(model, ("test", "three"), progress=progress)
@@ -82,8 +82,8 @@ def test_compile_and_sampling_report_as_they_go(tiny):
     running = [line for line in lines if "so far)" in line and "] sampling: " in line]
     assert running, lines
     status = re.compile(
-        r"sampling: (tuning|sampling), [\d,]+ of 121,000 draws \(\d+ %\), [0-2] of 2 chains "
-        r"running, \d+ divergences? after tuning(, about .+ left)? \(.+ so far\)$"
+        r"sampling: [\d,]+ of 121,000 draws \(\d+ %\), chains: \d [a-z]+(, \d [a-z]+)*, "
+        r"\d+ divergences? after tuning(, about .+ left)? \(.+ so far\)$"
     )
     assert all(status.search(line) for line in running), running
     assert lines[-1].split("] ", 1)[1].startswith("sampling: done in")
@@ -126,11 +126,12 @@ def test_fit_piped_to_a_log_prints_timed_progress_on_stderr_only(
     lines = result.err.splitlines()
     assert lines and all(STAMP.match(line) for line in lines), lines
     stamps = [60 * int(m) + int(s) for m, s in (STAMP.match(line).groups() for line in lines)]
-    # a line every second, give or take what the compiler's C code holds the interpreter for
-    # (the stamps count whole seconds; the default interval is 15 s, for lines every 15 to 16 s)
-    assert max(b - a for a, b in itertools.pairwise(stamps)) <= 3, lines
+    # a line every second, give or take the few seconds the compiler's C code can hold the
+    # interpreter for (stamps count whole seconds); with the default interval of 15 s the
+    # lines of a real fit came 15 to 16 s apart, within the 30 s the issue allows
+    assert max(b - a for a, b in itertools.pairwise(stamps)) <= 5, lines
     text = "\n".join(lines)
-    for step in ("sampling: 2 chains x (150 tuning + 150 draws)", "computing convergence"):
+    for step in ("sampling: 2 chains x (150 tuning + 150 draws)", "sampling: done in"):
         assert f"] {step}" in text
     assert re.search(r"sampling: .*of 600 draws", text), text
     # stdout holds the results only
