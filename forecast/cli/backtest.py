@@ -165,7 +165,22 @@ def backtest(
 
 
 class OriginCounter:
-    """Count finished origins into a progress status, with the time left at the rate so far."""
+    """Count finished origins into a progress status, with the time left at the rate so far.
+
+    Examples
+    --------
+    >>> status = StepStatus()
+    >>> count = OriginCounter(status, 3)
+    >>> status.text
+    '0 of 3 origins done'
+    >>> count(2012)
+    >>> status.text.startswith("1 of 3 origins done (last 2012), about")
+    True
+    >>> count(2013), count(2014)
+    (None, None)
+    >>> status.text
+    '3 of 3 origins done (last 2014)'
+    """
 
     def __init__(self, status: StepStatus, total: int) -> None:
         self.status, self.total, self.done = status, total, 0
