@@ -119,8 +119,11 @@ def test_fit_piped_to_a_log_prints_timed_progress_on_stderr_only(
 ):
     import forecast.progress
 
-    monkeypatch.setattr(forecast.progress, "LINE_INTERVAL", 1.0)
-    args = ["fit", "--draws", "150", "--tune", "150", "--chains", "2", "--seed", "5"]
+    # the default spacing (a line within 5 s of a step's start, then every 15 s) scaled down
+    # to a short fit
+    monkeypatch.setattr(forecast.progress, "LINE_INTERVAL", 0.5)
+    monkeypatch.setattr(forecast.progress, "LINE_DELAY", 0.0)
+    args = ["fit", "--draws", "20", "--tune", "40", "--chains", "2", "--seed", "5"]
     result = run_cli([*args, "--runs", str(tmp_path / "runs")], capsys)
     assert result.code == 0, result.err
     lines = result.err.splitlines()
@@ -131,11 +134,18 @@ def test_fit_piped_to_a_log_prints_timed_progress_on_stderr_only(
     # lines of a real fit came 15 to 16 s apart, within the 30 s the issue allows
     assert max(b - a for a, b in itertools.pairwise(stamps)) <= 5, lines
     text = "\n".join(lines)
-    for step in ("sampling: 2 chains x (150 tuning + 150 draws)", "sampling: done in"):
+    for step in (
+        "sampling: 2 chains x (40 tuning + 20 draws)",
+        "sampling: done in",
+        "computing the pointwise log-likelihood",
+        "computing convergence diagnostics",
+        "storing the run",
+    ):
         assert f"] {step}" in text
-    assert re.search(r"sampling: .*of 600 draws", text), text
+    assert re.search(r"sampling: [\d,]+ of 120 draws", text), text
     # stdout holds the results only
     assert "R-hat" in result.out and not STAMP.search(result.out)
     assert "[" not in result.out.splitlines()[0]
-    quiet = run_cli([*args, "--runs", str(tmp_path / "quiet"), "--quiet"], capsys)
+    small = ["fit", "--draws", "5", "--tune", "10", "--chains", "2"]
+    quiet = run_cli([*small, "--runs", str(tmp_path / "quiet"), "--quiet"], capsys)
     assert quiet.code == 0 and quiet.err == ""
