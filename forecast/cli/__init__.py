@@ -13,13 +13,13 @@ import warnings
 from typing import Any
 
 import typer
-from typer.core import TyperGroup
 
 from forecast.cli.backtest import backtest
 from forecast.cli.baselines import baselines
 from forecast.cli.data import data_app
 from forecast.cli.ledger import ledger_app
 from forecast.cli.model import fit, predict
+from forecast.cli.options import Command, Group
 from forecast.cli.plot import plot
 from forecast.cli.report import report
 from forecast.cli.scenarios import scenarios, whatif
@@ -39,7 +39,7 @@ def interrupted_line(err: KeyboardInterrupt) -> str:
     return f"interrupted: {kept}"
 
 
-class InterruptibleGroup(TyperGroup):
+class InterruptibleGroup(Group):
     """The top command group: Ctrl-C ends any command with one line and exit status 130.
 
     Typer turns a :class:`KeyboardInterrupt` into a silent exit 130 before :func:`main`
@@ -64,14 +64,14 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(data_app, name="data")
-app.command("fit")(fit)
-app.command("scenarios")(scenarios)
-app.command("whatif")(whatif)
-app.command("predict")(predict)
-app.command("plot")(plot)
-app.command("report")(report)
-app.command("baselines")(baselines)
-app.command("backtest")(backtest)
+app.command("fit", cls=Command)(fit)
+app.command("scenarios", cls=Command)(scenarios)
+app.command("whatif", cls=Command)(whatif)
+app.command("predict", cls=Command)(predict)
+app.command("plot", cls=Command)(plot)
+app.command("report", cls=Command)(report)
+app.command("baselines", cls=Command)(baselines)
+app.command("backtest", cls=Command)(backtest)
 app.add_typer(ledger_app, name="ledger")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -9,12 +10,14 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from forecast.cli.bounds import bounded
+from forecast.cli.options import QuietOpt, in_range
 from forecast.cli.paths import output_dir
 from forecast.data.panel import DEFAULT_PANEL
 from forecast.defaults import MAX_SEED
 from forecast.dims import HORIZON, INDICATOR, MODEL
 from forecast.interrupts import kept_on_interrupt
 from forecast.model.spec import DEFAULT_MODEL, MAX_CHAINS, MAX_DRAWS, MAX_TUNE
+from forecast.progress import StepStatus, duration
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -76,29 +79,52 @@ def backtest(
         str, typer.Option("--method", help="nuts or pathfinder (approximate, faster).")
     ] = "nuts",
     draws: Annotated[
-        int, typer.Option("--draws", callback=bounded(1, MAX_DRAWS), help="Draws per chain.")
+        int,
+        typer.Option(
+            "--draws",
+            metavar="N",
+            callback=bounded(1, MAX_DRAWS),
+            help=f"Draws per chain (1 to {MAX_DRAWS}).",
+        ),
     ] = 300,
     tune: Annotated[
-        int, typer.Option("--tune", callback=bounded(0, MAX_TUNE), help="Tuning steps per chain.")
+        int,
+        typer.Option(
+            "--tune",
+            metavar="N",
+            callback=bounded(0, MAX_TUNE),
+            help=f"Tuning steps per chain (0 to {MAX_TUNE}).",
+        ),
     ] = 500,
     chains: Annotated[
-        int, typer.Option("--chains", callback=bounded(1, MAX_CHAINS), help="Chains (paths).")
+        int,
+        typer.Option(
+            "--chains",
+            metavar="N",
+            callback=bounded(1, MAX_CHAINS),
+            help=f"Chains or paths (1 to {MAX_CHAINS}).",
+        ),
     ] = 2,
     seed: Annotated[
-        int, typer.Option("--seed", callback=bounded(0, MAX_SEED), help="Base seed.")
+        int,
+        typer.Option("--seed", callback=bounded(0, MAX_SEED), help=f"Base seed (0 to {MAX_SEED})."),
     ] = 1,
     model: Annotated[Path, typer.Option("--model", help="Model spec TOML.")] = DEFAULT_MODEL,
     data: Annotated[Path, typer.Option("--data", help="Panel CSV.")] = DEFAULT_PANEL,
     out: Annotated[Path, typer.Option("--out", help="Output directory.")] = DEFAULT_OUT,
     workers: Annotated[
-        int | None, typer.Option("--workers", min=1, help="Run origins on a local Dask cluster.")
+        int | None,
+        typer.Option(
+            "--workers",
+            metavar="N",
+            callback=in_range(1),
+            help="Run origins on a local Dask cluster of N workers (default: serially here).",
+        ),
     ] = None,
     scheduler: Annotated[
         str | None, typer.Option("--scheduler", help="Address of an existing Dask scheduler.")
     ] = None,
-    progress: Annotated[
-        bool, typer.Option("--progress/--no-progress", help="Progress bar.")
-    ] = True,
+    quiet: QuietOpt = False,
     drift_damping: Annotated[
         str | None,
         typer.Option(
@@ -117,20 +143,13 @@ def backtest(
     ] = None,
 ) -> None:
     """Refit at each origin on the data public then; score against what arrived later."""
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-    )
-
     from forecast.data.codebook import load_codebook
     from forecast.data.panel import read_panel
     from forecast.evaluation.backtest import run_backtest, write_tables
     from forecast.evaluation.plan import BACKTEST_METHODS, BacktestSettings, make_plan
     from forecast.evaluation.skill import coverage_table, skill_table
     from forecast.model.spec import load_model_spec
+    from forecast.progress import progress_for
 
     if method not in BACKTEST_METHODS:
         raise typer.BadParameter(
@@ -169,17 +188,13 @@ def backtest(
             from forecast.scaleout import dask_client
 
             client = stack.enter_context(dask_client(workers=workers, scheduler=scheduler))
-        bar = stack.enter_context(
-            Progress(
-                TextColumn("origins"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-                disable=not progress,
-            )
+        progress = stack.enter_context(progress_for(quiet=quiet))
+        status = stack.enter_context(
+            progress.step(f"backtest: refitting at {len(settings.origins)} origins")
         )
-        task = bar.add_task("origins", total=len(settings.origins))
-        result = run_backtest(plan, client=client, on_origin=lambda _: bar.advance(task))
+        result = run_backtest(
+            plan, client=client, on_origin=OriginCounter(status, len(settings.origins))
+        )
     if result.scores.empty:
         typer.echo("nothing to score: no origin has a later outcome in the panel")
         return
@@ -228,6 +243,38 @@ def backtest(
         )
         save_weights(write_weights, result.final_weights, provenance)
         typer.echo(f"wrote {write_weights}")
+
+
+class OriginCounter:
+    """Count finished origins into a progress status, with the time left at the rate so far.
+
+    Examples
+    --------
+    >>> status = StepStatus()
+    >>> count = OriginCounter(status, 3)
+    >>> status.text
+    '0 of 3 origins done'
+    >>> count(2012)
+    >>> status.text.startswith("1 of 3 origins done (last 2012), about")
+    True
+    >>> count(2013), count(2014)
+    (None, None)
+    >>> status.text
+    '3 of 3 origins done (last 2014)'
+    """
+
+    def __init__(self, status: StepStatus, total: int) -> None:
+        self.status, self.total, self.done = status, total, 0
+        self.started = time.monotonic()
+        status.update(f"0 of {total} origins done")
+
+    def __call__(self, origin: int) -> None:
+        """Record that ``origin`` finished."""
+        self.done += 1
+        elapsed = time.monotonic() - self.started
+        left = (self.total - self.done) * elapsed / self.done
+        tail = f", about {duration(left)} left" if self.done < self.total else ""
+        self.status.update(f"{self.done} of {self.total} origins done (last {origin}){tail}")
 
 
 def print_summary(

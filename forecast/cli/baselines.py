@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -26,10 +26,19 @@ def baselines(
         str, typer.Option("--method", help="persistence, drift, local_level or all.")
     ] = "all",
     seed: Annotated[
-        int, typer.Option("--seed", callback=bounded(0, MAX_SEED), help="Random seed.")
+        int,
+        typer.Option(
+            "--seed", callback=bounded(0, MAX_SEED), help=f"Random seed (0 to {MAX_SEED})."
+        ),
     ] = 0,
     draws: Annotated[
-        int, typer.Option("--draws", callback=bounded(1, MAX_DRAWS), help="Draws per cell.")
+        int,
+        typer.Option(
+            "--draws",
+            metavar="N",
+            callback=bounded(1, MAX_DRAWS),
+            help=f"Draws per cell (1 to {MAX_DRAWS}).",
+        ),
     ] = 1000,
 ) -> None:
     """Forecast every series with classical baselines: <out>/<method>/indicators.csv."""
@@ -52,5 +61,25 @@ def baselines(
         with atomic_path(target) as tmp:
             table.to_csv(tmp, index=False, float_format="%.6g", lineterminator="\n")
         used = forecast[METHOD_USED].values
-        fallbacks = int(((used != name) & (used != "")).sum())
-        typer.echo(f"wrote {target}: {len(table)} rows, {fallbacks} series by persistence instead")
+        typer.echo(f"wrote {target}: {len(table)} rows, {fallback_note(name, used)}")
+
+
+def fallback_note(method: str, used: Any) -> str:
+    """Say how many series a baseline forecast itself and how many fell back to persistence.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> fallback_note("local_level", np.array(["local_level", "persistence", ""]))
+    '1 series by local_level, 1 by persistence where local_level does not apply'
+    >>> fallback_note("persistence", np.array(["persistence", "persistence"]))
+    '2 series by persistence'
+    """
+    forecast = used != ""
+    own = int((forecast & (used == method)).sum())
+    fell_back = int((forecast & (used != method)).sum())
+    note = f"{own} series by {method}"
+    if fell_back:
+        # binary indicators and series too short for the method fall back to persistence
+        note += f", {fell_back} by persistence where {method} does not apply"
+    return note

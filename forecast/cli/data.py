@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from forecast.atomic import write_text_atomic
+from forecast.cli.options import Command, Group
 from forecast.cli.paths import output_file
 from forecast.data.build import build_panel
 from forecast.data.codebook import DEFAULT_CODEBOOK, load_codebook
@@ -25,13 +26,13 @@ from forecast.data.sources import LOADERS, OPTIONAL_FOLDERS
 from forecast.errors import DataError
 
 data_app = typer.Typer(
-    help="Build, validate and inspect the indicator panel.", no_args_is_help=True
+    cls=Group, help="Build, validate and inspect the indicator panel.", no_args_is_help=True
 )
 
 CodebookOpt = Annotated[Path, typer.Option("--codebook", help="Codebook TOML.")]
 
 
-@data_app.command("build")
+@data_app.command("build", cls=Command)
 def build(
     raw: Annotated[Path, typer.Option("--raw", help="Directory of raw public files.")],
     out: Annotated[Path, typer.Option("--out", help="Panel CSV to write.")] = DEFAULT_PANEL,
@@ -50,7 +51,7 @@ def build(
     typer.echo(f"wrote {out}: {len(written)} rows, {n_state} states, {n_ind} indicators")
 
 
-@data_app.command("validate")
+@data_app.command("validate", cls=Command)
 def validate(
     path: Annotated[Path, typer.Argument(help="Panel CSV to check.")] = DEFAULT_PANEL,
     codebook: CodebookOpt = DEFAULT_CODEBOOK,
@@ -60,7 +61,7 @@ def validate(
     typer.echo(f"{path}: valid ({len(panel)} rows)")
 
 
-@data_app.command("show")
+@data_app.command("show", cls=Command)
 def show(
     data: Annotated[Path, typer.Option("--data", help="Panel CSV.")] = DEFAULT_PANEL,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from forecast.cli.options import Command, Group
 from forecast.cli.paths import output_file
 from forecast.data.panel import DEFAULT_PANEL
 from forecast.defaults import DEFAULT_HORIZON, DEFAULT_LEDGER, DEFAULT_RUNS
@@ -23,6 +25,7 @@ if TYPE_CHECKING:
 # import: each command imports what it needs when it runs
 
 ledger_app = typer.Typer(
+    cls=Group,
     help="Keep, resolve and score every issued forecast (an SQLite ledger).",
     no_args_is_help=True,
 )
@@ -30,7 +33,7 @@ ledger_app = typer.Typer(
 LedgerOpt = Annotated[Path, typer.Option("--ledger", help="Ledger SQLite file.")]
 
 
-@ledger_app.command("record")
+@ledger_app.command("record", cls=Command)
 def record(
     quarter: Annotated[
         str, typer.Option("--quarter", help="Quarter the forecast is issued in, e.g. 2026Q4.")
@@ -88,7 +91,7 @@ def record(
         typer.echo(f"NOT CONVERGED: run {stored.run_id} did not pass the convergence gates")
 
 
-@ledger_app.command("resolve")
+@ledger_app.command("resolve", cls=Command)
 def resolve(
     data: Annotated[Path, typer.Option("--data", help="Panel CSV.")] = DEFAULT_PANEL,
     ledger: LedgerOpt = DEFAULT_LEDGER,
@@ -113,7 +116,7 @@ def resolve(
         )
 
 
-@ledger_app.command("score")
+@ledger_app.command("score", cls=Command)
 def score(ledger: LedgerOpt = DEFAULT_LEDGER) -> None:
     """Score every resolved forecast not scored yet."""
     from forecast.evaluation.ledger.workflow import score_resolved
@@ -140,7 +143,7 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
-@ledger_app.command("show")
+@ledger_app.command("show", cls=Command)
 def show(
     ledger: LedgerOpt = DEFAULT_LEDGER,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
@@ -160,7 +163,8 @@ def show(
         }
         typer.echo(json.dumps(payload, indent=2))
         return
-    console = Console()
+    # piped, rich would squeeze the tables into 80 columns and cut their headers
+    console = Console() if sys.stdout.isatty() else Console(width=200)
     if record.issues.empty:
         console.print(f"{ledger}: no forecast recorded yet")
         return
@@ -179,7 +183,9 @@ def show(
             continue
         out = Table(title=title)
         for column in table.columns:
-            out.add_column(str(column).replace("questions_", "").replace("_", " "))
+            # a header is never cut, whatever the width (piped output has no terminal width)
+            name = str(column).replace("questions_", "").replace("_", " ")
+            out.add_column(name, no_wrap=True, min_width=len(name))
         for row in table.itertuples(index=False):
             out.add_row(*(_fmt(v) for v in row))
         console.print(out)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from forecast.cli.bounds import bounded
+from forecast.cli.options import QuietOpt, spec_default
 from forecast.cli.paths import output_dir
 from forecast.data.codebook import load_codebook
 from forecast.data.panel import DEFAULT_PANEL
@@ -36,29 +37,56 @@ def fit(
     model: Annotated[Path, typer.Option("--model", help="Model spec TOML.")] = DEFAULT_MODEL,
     data: Annotated[Path, typer.Option("--data", help="Panel CSV.")] = DEFAULT_PANEL,
     draws: Annotated[
-        int | None, typer.Option("--draws", callback=bounded(1, MAX_DRAWS), help="Draws per chain.")
+        int | None,
+        typer.Option(
+            "--draws",
+            metavar="N",
+            callback=bounded(1, MAX_DRAWS),
+            show_default=spec_default("draws", DEFAULT_MODEL),
+            help=f"Draws per chain, kept after tuning (1 to {MAX_DRAWS}).",
+        ),
     ] = None,
     tune: Annotated[
         int | None,
-        typer.Option("--tune", callback=bounded(0, MAX_TUNE), help="Tuning steps per chain."),
+        typer.Option(
+            "--tune",
+            metavar="N",
+            callback=bounded(0, MAX_TUNE),
+            show_default=spec_default("tune", DEFAULT_MODEL),
+            help=f"Tuning (warm-up) steps per chain (0 to {MAX_TUNE}).",
+        ),
     ] = None,
     chains: Annotated[
-        int | None, typer.Option("--chains", callback=bounded(1, MAX_CHAINS), help="Chains.")
+        int | None,
+        typer.Option(
+            "--chains",
+            metavar="N",
+            callback=bounded(1, MAX_CHAINS),
+            show_default=spec_default("chains", DEFAULT_MODEL),
+            help=f"Chains (1 to {MAX_CHAINS}).",
+        ),
     ] = None,
     seed: Annotated[
-        int, typer.Option("--seed", callback=bounded(0, MAX_SEED), help="Random seed.")
+        int,
+        typer.Option(
+            "--seed", callback=bounded(0, MAX_SEED), help=f"Random seed (0 to {MAX_SEED})."
+        ),
     ] = 1,
     method: Annotated[
-        str | None, typer.Option("--method", help="nuts, pathfinder or advi.")
+        str | None,
+        typer.Option(
+            "--method",
+            show_default=spec_default("method", DEFAULT_MODEL),
+            help="nuts, pathfinder or advi.",
+        ),
     ] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Exit 1 unless converged.")] = False,
     runs: Annotated[Path, typer.Option("--runs", help="Runs directory.")] = DEFAULT_RUNS,
-    progress: Annotated[
-        bool, typer.Option("--progress/--no-progress", help="Progress bar.")
-    ] = True,
+    quiet: QuietOpt = False,
 ) -> None:
     """Fit the alignment model and store the run in runs/<run_id>/."""
     from forecast.model.workflow import fit_panel, settings_from_spec
+    from forecast.progress import progress_for
 
     if method is not None and method not in METHODS:
         raise typer.BadParameter(f"must be one of {', '.join(METHODS)}", param_hint="--method")
@@ -74,7 +102,8 @@ def fit(
     )
     # Ctrl-C before the run is stored leaves nothing (save_run moves it and runs/latest
     # into place together); after, only printing remains
-    outcome = fit_panel(data, model, settings, runs_dir=runs, progressbar=progress)
+    with progress_for(quiet=quiet) as progress:
+        outcome = fit_panel(data, model, settings, runs_dir=runs, progress=progress)
     with kept_on_interrupt(f"run {outcome.run.run_id} was written to {outcome.run.path}"):
         _report_fit(outcome, strict)
 
@@ -114,17 +143,22 @@ def predict(
             "local-level baselines (models/stacking.toml); model: the model alone.",
         ),
     ] = "stacked",
+    quiet: QuietOpt = False,
 ) -> None:
     """Forecast a run: forecast.nc, alignment.csv and indicators.csv."""
     from forecast.model.runs import load_run
     from forecast.model.workflow import forecast_run, write_forecast
+    from forecast.progress import progress_for
 
     stored = load_run(run, runs)
     # the run's own directory by default: if it is read-only, --out is the way out
     target = output_dir(out or stored.path, "--out")
-    forecast = forecast_run(stored, until, random_seed=seed, forecast=kind)
-    # the three files are renamed into place together (or not at all on Ctrl-C)
-    paths = write_forecast(forecast, target)
+    with progress_for(quiet=quiet) as progress:
+        with progress.step(f"forecasting run {stored.run_id} through {until}"):
+            forecast = forecast_run(stored, until, random_seed=seed, forecast=kind)
+        # the three files are renamed into place together (or not at all on Ctrl-C)
+        with progress.step("writing forecast.nc, alignment.csv and indicators.csv"):
+            paths = write_forecast(forecast, target)
     with kept_on_interrupt(f"the forecast was written to {target}"):
         _report_forecast(stored, forecast, paths)
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 import xarray as xr
 
+from forecast.cli.options import QuietOpt
 from forecast.cli.paths import output_dir
 from forecast.data.codebook import load_codebook
 from forecast.data.panel import read_panel
@@ -46,27 +47,38 @@ def plot(
         Path | None, typer.Option("--data", help="Panel CSV (default: the run's).")
     ] = None,
     runs: Annotated[Path, typer.Option("--runs", help="Runs directory.")] = DEFAULT_RUNS,
+    quiet: QuietOpt = False,
 ) -> None:
     """Write a run's figures (convergence, forest, checks, fan charts, coverage) as PNG and SVG."""
     # imported here so that other commands do not pay for the plotting modules
     from forecast.model.runs import load_run
     from forecast.plots.run_figures import run_figures, write_figures
+    from forecast.progress import progress_for
 
     stored = load_run(run, runs)
     target = output_dir(out or stored.path / "figures", "--out")
     codebook = load_codebook()
-    forecast = _forecast(stored, until)
-    panel = read_panel(stored.panel_path(data), codebook)
     if not stored.converged:
         typer.echo(f"NOT CONVERGED: run {stored.run_id} did not pass the convergence gates")
-    figures = run_figures(stored.posterior(), forecast, panel, codebook=codebook)
+    with progress_for(quiet=quiet) as progress:
+        with progress.step(f"reading or computing the forecast of run {stored.run_id}"):
+            forecast = _forecast(stored, until)
+        panel = read_panel(stored.panel_path(data), codebook)
+        written: list[Path] = []
+        # figures are drawn one at a time (memory): the status names the last one written
+        try:
+            with progress.step(f"drawing the figures into {target}") as status:
+                figures = run_figures(stored.posterior(), forecast, panel, codebook=codebook)
+                for path in write_figures(figures, target):
+                    written.append(path)
+                    status.update(f"{len(written) // 2} figures written, the last {path.stem}")
+        except KeyboardInterrupt:
+            # figures are written one after the other (each file atomically)
+            done = len([p for p in written if p.suffix == ".png"])
+            raise Interrupted(f"{done} complete figures written to {target}") from None
     count = 0
-    try:
-        for path in write_figures(figures, target):
-            if path.suffix == ".png":
-                typer.echo(f"wrote {path.with_suffix('')}.png/.svg")
-                count += 1
-    except KeyboardInterrupt:
-        # figures are written one after the other (each file atomically)
-        raise Interrupted(f"{count} complete figures (listed above) written to {target}") from None
+    for path in written:
+        if path.suffix == ".png":
+            typer.echo(f"wrote {path.with_suffix('')}.png/.svg")
+            count += 1
     typer.echo(f"{count} figures in {target}")

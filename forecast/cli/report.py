@@ -3,24 +3,22 @@
 from __future__ import annotations
 
 import re
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from forecast.cli.bounds import bounded
+from forecast.cli.options import QuietOpt
 from forecast.cli.paths import output_dir, output_file
 from forecast.data.panel import DEFAULT_PANEL
 from forecast.defaults import DEFAULT_HORIZON, DEFAULT_LEDGER, DEFAULT_RUNS, MAX_SEED
 from forecast.interrupts import Kept
 
 if TYPE_CHECKING:
-    from rich.progress import Progress
-
     from forecast.model.runs import Run
+    from forecast.model.workflow import FitOutcome
+    from forecast.progress import Progress
 
 _QUARTER = re.compile(r"^\d{4}Q[1-4]$")
 
@@ -31,42 +29,26 @@ def _check_quarter(value: str) -> str:
     return value
 
 
-@contextmanager
-def _step(progress: Progress, description: str) -> Iterator[None]:
-    """Show one pipeline step as a spinner that turns into a tick with its duration."""
-    task = progress.add_task(description, total=1)
-    start = time.perf_counter()
-    yield
-    progress.update(
-        task,
-        completed=1,
-        description=f"{description} ({time.perf_counter() - start:.0f} s)",
-    )
-
-
 def _fresh_run(
     progress: Progress, *, model: Path, data: Path, seed: int, runs: Path, kept: Kept
-) -> tuple[Run, bool]:
-    """Fit the default model and store its forecast; return the run and whether it converged."""
+) -> FitOutcome:
+    """Fit the default model and store its forecast; return the fit's outcome."""
     from forecast.data.codebook import load_codebook
     from forecast.model.spec import load_model_spec
     from forecast.model.workflow import fit_panel, forecast_run, settings_from_spec, write_forecast
 
     spec = load_model_spec(model, load_codebook())
     settings = settings_from_spec(spec, seed=seed)
-    with _step(
-        progress,
+    with progress.step(
         f"fitting {model.name} ({settings.method}, {settings.chains} chains x "
-        f"{settings.draws} draws, seed {seed})",
+        f"{settings.draws} draws, seed {seed})"
     ):
-        outcome = fit_panel(data, model, settings, runs_dir=runs, progressbar=False)
+        outcome = fit_panel(data, model, settings, runs_dir=runs, progress=progress)
     kept.add(f"run {outcome.run.run_id} was written to {outcome.run.path}")
-    for line in outcome.diagnostics.lines():
-        progress.console.print(line, markup=False, highlight=False)
-    with _step(progress, f"forecasting through {DEFAULT_HORIZON}"):
+    with progress.step(f"forecasting through {DEFAULT_HORIZON}"):
         write_forecast(forecast_run(outcome.run, DEFAULT_HORIZON), outcome.run.path)
     kept.add(f"its forecast was written to {outcome.run.path}")
-    return outcome.run, outcome.diagnostics.converged
+    return outcome
 
 
 def report(
@@ -90,18 +72,22 @@ def report(
     whatif: Annotated[Path | None, typer.Option("--whatif", help="What-if spec TOML.")] = None,
     seed: Annotated[
         int,
-        typer.Option("--seed", callback=bounded(0, MAX_SEED), help="Random seed of a fresh fit."),
+        typer.Option(
+            "--seed",
+            callback=bounded(0, MAX_SEED),
+            help=f"Random seed of a fresh fit (0 to {MAX_SEED}).",
+        ),
     ] = 1,
+    quiet: QuietOpt = False,
 ) -> None:
     """Write the quarterly report (HTML and Markdown) under reports/QUARTER/.
 
     Without --run: fit the default model, forecast, score scenarios and what-ifs, record the
     issue in the ledger, then write the report.
     """
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
     from forecast.model.runs import load_run
     from forecast.model.spec import DEFAULT_MODEL
+    from forecast.progress import progress_for
     from forecast.report.ledger_view import read_ledger_view
     from forecast.report.pipeline import build_report
 
@@ -111,13 +97,13 @@ def report(
         # a fresh pipeline stores a run and records the issue in the ledger
         output_dir(runs, "--runs")
         output_file(ledger, "--ledger")
-    columns = (SpinnerColumn(finished_text="✓"), TextColumn("{task.description}"))
+    fitted: FitOutcome | None = None
     # a Ctrl-C at any step says which outputs were in place
-    with Kept() as kept, Progress(*columns, TimeElapsedColumn(), transient=False) as progress:
+    with Kept() as kept, progress_for(quiet=quiet) as progress:
         # read the ledger first: a damaged ledger should stop the pipeline before the fit
         view = read_ledger_view(ledger, quarter)
         if run is None:
-            stored, _ = _fresh_run(
+            fitted = _fresh_run(
                 progress,
                 model=model or DEFAULT_MODEL,
                 data=data or DEFAULT_PANEL,
@@ -125,7 +111,8 @@ def report(
                 runs=runs,
                 kept=kept,
             )
-            with _step(progress, f"recording the {quarter} issue in {ledger}"):
+            stored = fitted.run
+            with progress.step(f"recording the {quarter} issue in {ledger}"):
                 _record(ledger, stored, quarter, scenarios)
             kept.add(f"the {quarter} issue was recorded in {ledger}")
         else:
@@ -140,9 +127,12 @@ def report(
             whatif_spec=whatif,
             data=data,
             ledger_path=str(ledger),
-            step=lambda description: _step(progress, description),
+            step=progress.step,
         )
         kept.add(f"the report was written to {target}")
+    if fitted is not None:
+        for line in fitted.diagnostics.lines():
+            typer.echo(line)
     if not inputs.run.converged:
         typer.echo(f"NOT CONVERGED: run {inputs.run.run_id} did not pass the convergence gates")
     typer.echo(inputs.headline.line())

@@ -31,6 +31,7 @@ from forecast.model.graph import (
     structure_key,
 )
 from forecast.model.spec import AlignmentSpec
+from forecast.progress import SILENT, Progress
 
 #: second word of the seed of the drifts drawn after sampling (the first is the run's seed)
 DRIFT_STREAM = 1
@@ -95,7 +96,9 @@ def compilable_model(data: ModelData, spec: AlignmentSpec) -> pm.Model:
     )
 
 
-def compile_model(data: ModelData, spec: AlignmentSpec) -> tuple[pm.Model, Any, float]:
+def compile_model(
+    data: ModelData, spec: AlignmentSpec, *, progress: Progress = SILENT
+) -> tuple[pm.Model, Any, float]:
     """Compile the model of ``data``'s structure: ``(pymc_model, nutpie_compiled, seconds)``.
 
     Every fit compiles this one way. The structural dimensions (states, poles, steps,
@@ -110,14 +113,19 @@ def compile_model(data: ModelData, spec: AlignmentSpec) -> tuple[pm.Model, Any, 
     code for the other, and every later process that compiles a graph around that loop fails
     with a ``TypingError`` ("Known signatures: ... uint8"). Feeding every data array the same
     way, with one dtype whatever the data (see :func:`forecast.model.graph.observation_arrays`),
-    leaves one signature per key.
+    leaves one signature per key. The compile is reported on ``progress``, saying whether it
+    is likely the first on this machine (:mod:`forecast.model.compile_cache`).
     """
     import nutpie
 
+    from forecast.model.compile_cache import compile_note, mark_compiled
+
     model = compilable_model(data, spec)
+    key = structure_key(data, spec)
     start = time.perf_counter()
-    with ieee_numba():
+    with progress.step("compiling the model", compile_note(key)), ieee_numba():
         compiled = nutpie.compile_pymc_model(model, freeze_model=False)
+    mark_compiled(key)
     return model, compiled, time.perf_counter() - start
 
 
@@ -130,11 +138,13 @@ class CompiledModels:
 
     entries: dict[tuple[object, ...], tuple[pm.Model, Any]] = field(default_factory=dict)
 
-    def get(self, data: ModelData, spec: AlignmentSpec) -> tuple[pm.Model, Any, float]:
+    def get(
+        self, data: ModelData, spec: AlignmentSpec, *, progress: Progress = SILENT
+    ) -> tuple[pm.Model, Any, float]:
         """Return ``(pymc_model, nutpie_compiled, compile_seconds)`` with ``data`` set."""
         key = structure_key(data, spec)
         if key not in self.entries:
-            model, compiled, elapsed = compile_model(data, spec)
+            model, compiled, elapsed = compile_model(data, spec, progress=progress)
             self.entries[key] = (model, compiled)
             return model, compiled, elapsed
         model, compiled = self.entries[key]
@@ -251,6 +261,7 @@ def _finish(
     settings: FitSettings,
     *,
     log_likelihood: bool = True,
+    progress: Progress = SILENT,
 ) -> xr.DataTree:
     """Draw the drifts; add log-likelihood, observed and constant data; drop warm-up groups."""
     groups = {
@@ -266,7 +277,8 @@ def _finish(
     )
     posterior = xr.DataTree.from_dict(groups)
     if log_likelihood:
-        posterior["log_likelihood"] = pointwise_log_likelihood(groups["posterior"], model)
+        with progress.step("computing the pointwise log-likelihood"):
+            posterior["log_likelihood"] = pointwise_log_likelihood(groups["posterior"], model)
     posterior["observed_data"] = observed_dataset(data)
     posterior["constant_data"] = constant_dataset(data, spec)
     posterior["posterior"].attrs.update(
@@ -287,6 +299,7 @@ def fit_alignment_model(
     compiled: CompiledModels | None = None,
     progressbar: bool = False,
     log_likelihood: bool = True,
+    progress: Progress = SILENT,
 ) -> FitResult:
     """Fit the alignment model to ``data``.
 
@@ -300,10 +313,14 @@ def fit_alignment_model(
         A cache of compiled models to reuse (NUTS through nutpie only); without one, the
         model is compiled for this fit (:func:`compile_model`).
     progressbar
-        Show the sampler's progress.
+        Show the progress bar of PyMC's samplers, Pathfinder and ADVI (nutpie reports to
+        ``progress`` instead).
     log_likelihood
         Compute the pointwise log-likelihood (for LOO); a backtest, which only projects,
         skips it (it compiles a function of its own and evaluates every draw).
+    progress
+        Where to report the compile, the sampling (chains, draws, divergences so far, time
+        left) and the log-likelihood; silent by default.
 
     Returns
     -------
@@ -319,10 +336,14 @@ def fit_alignment_model(
         warnings.catch_warnings(),
         sigint_noticed(on_signal=lambda: warnings.simplefilter("ignore")) as interrupted,
     ):
-        model, raw, compile_seconds, sampling = _sample(data, spec, settings, compiled, progressbar)
+        model, raw, compile_seconds, sampling = _sample(
+            data, spec, settings, compiled, progressbar, progress
+        )
     if interrupted() or _partial(raw, settings):
         raise KeyboardInterrupt
-    posterior = _finish(raw, model, data, spec, settings, log_likelihood=log_likelihood)
+    posterior = _finish(
+        raw, model, data, spec, settings, log_likelihood=log_likelihood, progress=progress
+    )
     return FitResult(posterior, compile_seconds, sampling, model)
 
 
@@ -342,30 +363,23 @@ def _sample(
     settings: FitSettings,
     compiled: CompiledModels | None,
     progressbar: bool,
+    progress: Progress,
 ) -> tuple[pm.Model, xr.DataTree, float, float]:
     """Compile and sample: ``(model, raw DataTree, compile seconds, sampling seconds)``."""
     if settings.method == "nuts" and settings.sampler == "nutpie":
-        import nutpie
+        from forecast.model.sampling import sample_with_progress
 
         cache = compiled if compiled is not None else CompiledModels()
-        model, compiled_model, compile_seconds = cache.get(data, spec)
+        model, compiled_model, compile_seconds = cache.get(data, spec, progress=progress)
         start = time.perf_counter()
-        raw = nutpie.sample(
-            compiled_model,
-            draws=settings.draws,
-            tune=settings.tune,
-            chains=settings.chains,
-            seed=settings.seed,
-            cores=settings.cores,
-            target_accept=settings.target_accept,
-            adaptation=settings.adaptation,
-            progress_bar=progressbar,
-        )
+        raw = sample_with_progress(compiled_model, settings, progress=progress)
         sampling = time.perf_counter() - start
     else:
         model = build_alignment_model(data, spec)
         start = time.perf_counter()
-        raw = _sample_other(model, settings, progressbar)
+        how = "PyMC's NUTS" if settings.method == "nuts" else f"{settings.method} (approximate)"
+        with progress.step(f"compiling and fitting with {how}"):
+            raw = _sample_other(model, settings, progressbar)
         # PyMC compiles inside its samplers, so the split is not available
         compile_seconds, sampling = 0.0, time.perf_counter() - start
     return model, raw, compile_seconds, sampling

@@ -24,6 +24,7 @@ from forecast.model.runs import Run, new_run_id, save_run
 from forecast.model.spec import AlignmentSpec, load_model_spec
 from forecast.model.stacked import DEFAULT_STACKING, FORECASTS, read_weights, stack_forecast
 from forecast.model.summaries import alignment_table, indicator_table
+from forecast.progress import SILENT, Progress
 
 __all__ = ["DEFAULT_HORIZON", "FitOutcome", "fit_panel", "forecast_run", "write_forecast"]
 
@@ -53,25 +54,27 @@ def fit_panel(
     runs_dir: str | Path = "runs",
     codebook: Codebook | None = None,
     compiled: CompiledModels | None = None,
-    progressbar: bool = False,
+    progress: Progress = SILENT,
 ) -> FitOutcome:
     """Read panel and spec, fit, diagnose, and store the run under ``runs_dir``.
 
     The run's manifest records the data and spec hashes, the seed, the sampler settings,
-    package versions, diagnostics and whether the run converged.
+    package versions, diagnostics and whether the run converged. ``progress`` hears of
+    the compile, the sampling, the diagnostics and the storage.
     """
     codebook = codebook or load_codebook()
     spec = load_model_spec(spec_path, codebook)
     panel = read_panel(panel_path, codebook)
     data = build_model_data(panel, spec, codebook)
-    result = fit_alignment_model(data, spec, settings, compiled=compiled, progressbar=progressbar)
-    summary = convergence_summary(result.posterior)
-    diagnostics = diagnose(
-        result.posterior,
-        method=settings.method,
-        approximate=settings.approximate,
-        table=summary,
-    )
+    result = fit_alignment_model(data, spec, settings, compiled=compiled, progress=progress)
+    with progress.step("computing convergence diagnostics (R-hat, ESS)"):
+        summary = convergence_summary(result.posterior)
+        diagnostics = diagnose(
+            result.posterior,
+            method=settings.method,
+            approximate=settings.approximate,
+            table=summary,
+        )
     manifest = {
         "run_id": new_run_id(settings.method, settings.seed),
         "method": settings.method,
@@ -102,7 +105,8 @@ def fit_panel(
             "spec_sha256": spec.sha256,
         }
     )
-    run = save_run(runs_dir, posterior, manifest, diagnostics, summary=summary)
+    with progress.step(f"storing the run in {runs_dir}"):
+        run = save_run(runs_dir, posterior, manifest, diagnostics, summary=summary)
     return FitOutcome(run, diagnostics, result.compile_seconds, result.sampling_seconds)
 
 

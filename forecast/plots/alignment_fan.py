@@ -19,7 +19,14 @@ from forecast.plots.fan import (
     with_note,
 )
 from forecast.plots.labels import ALIGNMENT_UNIT, pole_label, state_label
-from forecast.plots.style import NEUTRAL_COLOR, OTHER_COLOR, new_figure, plot_style, pole_color
+from forecast.plots.style import (
+    NEUTRAL_COLOR,
+    OTHER_COLOR,
+    PAGE_WIDTH,
+    new_figure,
+    plot_style,
+    pole_color,
+)
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -76,7 +83,7 @@ def plot_alignment_fans(
     last = last_fitted(forecast)
     first, end = period_span(bands)
     with plot_style():
-        fig = new_figure(2.9 * len(cols) + 0.6, 1.75 * len(rows) + 1.3)
+        fig = new_figure(min(PAGE_WIDTH, 2.9 * len(cols) + 0.6), 1.75 * len(rows) + 1.3)
         axes = fig.subplots(len(rows), len(cols), sharex=True, sharey=True, squeeze=False)
         for i, state in enumerate(rows):
             for j, pole in enumerate(cols):
@@ -141,7 +148,7 @@ def plot_alignment_fan(
     last = last_fitted(forecast)
     first, end = period_span(bands)
     with plot_style():
-        fig = new_figure(2.6 * len(cols) + 0.6, 3.1)
+        fig = new_figure(min(PAGE_WIDTH, 2.6 * len(cols) + 0.6), 3.1)
         axes = fig.subplots(1, len(cols), sharex=True, sharey=True, squeeze=False)[0]
         for j, pole in enumerate(cols):
             ax = axes[j]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import textwrap
 from collections.abc import Hashable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -51,6 +52,20 @@ def _coord_text(value: str, codebook: Mapping[str, Indicator] | None) -> str:
     return indicator_label(value, codebook)
 
 
+def parameter_label(
+    name: str, cell: Sequence[str], codebook: Mapping[str, Indicator] | None = None
+) -> str:
+    """Name a parameter cell in plain words, as the rank plots title their panels.
+
+    Examples
+    --------
+    >>> parameter_label("drift_tau", ("RUS",))
+    'Spread of drifts, Russia'
+    """
+    words = [PARAMETER_NAMES.get(name, name), *(_coord_text(str(c), codebook) for c in cell)]
+    return ", ".join(words)
+
+
 def parameter_draws(posterior: xr.DataTree, var_names: Sequence[str]) -> xr.Dataset:
     """Return the posterior draws of ``var_names``, without the cells that never move.
 
@@ -92,6 +107,54 @@ def parameter_draws(posterior: xr.DataTree, var_names: Sequence[str]) -> xr.Data
     return xr.Dataset(chosen)
 
 
+#: how ArviZ labels a rank panel's test ("p=0.42(α=0.01) ")
+_ARVIZ_P = re.compile(r"^p=([\d.]+)\(α=[\d.]+\)\s*$")
+
+
+def _agreement_text(p: float) -> str:
+    """Return a rank panel's verdict on its chains, with the test's p-value."""
+    from forecast.rank_check import RANK_ALPHA
+
+    return f"chains agree, p = {p:.2f}" if p >= RANK_ALPHA else f"chains DIFFER, p = {p:.3f}"
+
+
+def _reword_p_values(fig: Figure, p_values: Sequence[float]) -> None:
+    """Replace ArviZ's "p=0.42(α=0.01)" by a verdict a reader takes in.
+
+    arviz-plots 1.x draws the p-value text but does not let a caller word it, so the text is
+    rewritten after drawing. ``p_values`` are the same test's unrounded values in panel order
+    (:func:`forecast.rank_check.rank_check` on the same draws); the rounded value in
+    the panel is the fallback should the orders ever differ.
+    """
+    texts = [
+        (text, float(match.group(1)))
+        for ax in fig.axes
+        for text in ax.texts
+        if (match := _ARVIZ_P.match(text.get_text()))
+    ]
+    exact = len(texts) == len(p_values) and all(
+        round(p, 2) == shown for (_, shown), p in zip(texts, p_values, strict=True)
+    )
+    for index, (text, shown) in enumerate(texts):
+        text.set_text(_agreement_text(p_values[index] if exact else shown))
+        text.set_fontsize(8)
+
+
+def _every(n: int) -> str:
+    """Say which draws a thinning factor keeps.
+
+    Examples
+    --------
+    >>> [_every(n) for n in (1, 2, 3, 4, 11, 22)]  # doctest: +NORMALIZE_WHITESPACE
+    ['every draw', 'every 2nd draw', 'every 3rd draw', 'every 4th draw', 'every 11th draw',
+     'every 22nd draw']
+    """
+    if n == 1:
+        return "every draw"
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"every {n}{suffix} draw"
+
+
 def _labeller(codebook: Mapping[str, Indicator] | None) -> Any:
     """Return an ArviZ labeller writing plain names, wrapped to fit a panel."""
     from arviz_base.labels import BaseLabeller
@@ -113,12 +176,15 @@ def plot_convergence(
     kind: str = "rank",
     codebook: Mapping[str, Indicator] | None = None,
     title: str | None = None,
-    ncols: int = 4,
+    ncols: int = 3,
 ) -> Figure:
     """Rank plots (default) or trace plots of key parameters, drawn by ArviZ.
 
     In a rank plot each line is one chain; lines close to zero and to each other mean the
     chains explore the same distribution, and black dots mark ranks where they disagree.
+    Each panel names the p-value of ArviZ's test that the chains agree, computed on draws
+    thinned to about independent ones (:mod:`forecast.rank_check`): on every draw,
+    autocorrelation alone makes the test fail on chains that agree.
 
     Parameters
     ----------
@@ -134,7 +200,7 @@ def plot_convergence(
     title
         Figure title.
     ncols
-        Panels per row of a rank plot.
+        Panels per row (three fit a page).
 
     Returns
     -------
@@ -152,6 +218,7 @@ def plot_convergence(
     import matplotlib.pyplot as plt
 
     from forecast.plots.style import plot_style
+    from forecast.rank_check import RANK_ALPHA, rank_check, thinned, thinning_factor
 
     if kind not in _KINDS:
         raise ValueError(f"kind must be one of {_KINDS}, got {kind!r}")
@@ -172,21 +239,28 @@ def plot_convergence(
     labeller = _labeller(codebook)
     cols = min(ncols, n)
     rows = -(-n // cols)
-    figure_kwargs = {"figsize": (2.8 * cols, 1.9 * rows + 0.9), "layout": "constrained"}
+    figure_kwargs = {"figsize": (2.85 * cols, 1.9 * rows + 1.0), "layout": "constrained"}
     with plot_style():
         if kind == "rank":
+            factor = thinning_factor(draws)
+            kept = thinned(draws, factor)
             pc = azp.plot_rank(
-                tree,
+                xr.DataTree.from_dict({"posterior": kept}),
                 backend="matplotlib",
                 labeller=labeller,
                 col_wrap=cols,
+                envelope_prob=1 - RANK_ALPHA,
                 visuals={"xlabel": False},
                 figure_kwargs=figure_kwargs,
             )
+            _reword_p_values(pc.get_viz("figure"), rank_check(kept, thin=1).p_values)
             subtitle = "rank plots (one line per chain)"
-            note = (
+            note = textwrap.fill(
                 "fractional rank of each draw among all chains; lines near zero and together "
-                "mean the chains agree, black dots mark where they disagree"
+                "mean the chains agree, black dots mark where they disagree; p: test that the "
+                f"chains agree, on {_every(factor)} ({kept.sizes['draw']} per chain, about "
+                "independent)",
+                110,
             )
         else:
             pc = azp.plot_trace(

@@ -14,7 +14,14 @@ from forecast.dims import INDICATOR, PERIOD, POLES, STATE
 from forecast.periods import PER_YEAR, frequency_of, parse_period
 from forecast.plots.labels import indicator_label, state_label
 from forecast.plots.observed import check_panel
-from forecast.plots.style import NEUTRAL_COLOR, OTHER_COLOR, new_figure, plot_style, pole_color
+from forecast.plots.style import (
+    NEUTRAL_COLOR,
+    OTHER_COLOR,
+    PAGE_WIDTH,
+    new_figure,
+    plot_style,
+    pole_color,
+)
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -139,7 +146,7 @@ def plot_data_coverage(
     ]
     with plot_style():
         fig = new_figure(
-            10.0, 0.17 * len(keys) * len(shown_states) + 0.45 * len(shown_states) + 1.2
+            PAGE_WIDTH, 0.17 * len(keys) * len(shown_states) + 0.45 * len(shown_states) + 1.2
         )
         axes = fig.subplots(len(shown_states), 1, sharex=True, squeeze=False)[:, 0]
         for ax, state in zip(axes, shown_states, strict=True):

@@ -14,7 +14,14 @@ from forecast.dims import INDICATOR, POLE, QUANTILE, STATE
 from forecast.plots.bands import INTERVALS, quantile_bands
 from forecast.plots.fan import with_note
 from forecast.plots.labels import indicator_label, pole_title, state_label
-from forecast.plots.style import NEUTRAL_COLOR, OTHER_COLOR, new_figure, plot_style, pole_color
+from forecast.plots.style import (
+    NEUTRAL_COLOR,
+    OTHER_COLOR,
+    PAGE_WIDTH,
+    new_figure,
+    plot_style,
+    pole_color,
+)
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -116,8 +123,9 @@ def _loadings(
     ax.set_ylim(len(keys) - 0.5, -0.5)
     ax.set_xlim(left=0)
     ax.grid(axis="y", visible=False)
-    ax.set_title("Loadings: how strongly each indicator tracks alignment", loc="left")
-    ax.set_xlabel("loading (indicator change per unit of alignment, model scale)")
+    # two-line titles and labels: the two panels share a page's width
+    ax.set_title("Loadings: how strongly each\nindicator tracks alignment", loc="left")
+    ax.set_xlabel("loading (indicator change per unit\nof alignment, model scale)")
 
 
 def _drifts(ax: Axes, post: xr.Dataset, step: str) -> list[str]:
@@ -139,7 +147,7 @@ def _drifts(ax: Axes, post: xr.Dataset, step: str) -> list[str]:
     ax.set_yticklabels([name for name, _ in groups])
     ax.set_ylim(len(groups) - 0.5, -0.5)
     ax.grid(axis="y", visible=False)
-    ax.set_title("Drifts: trend of alignment toward each pole", loc="left")
+    ax.set_title("Drifts: trend of alignment\ntoward each pole", loc="left")
     ax.set_xlabel(f"drift (alignment units per {_STEP_WORDS.get(step, step)})")
     return poles
 
@@ -188,8 +196,8 @@ def plot_forest(
     step = str(constant.attrs.get("step", "Y")) if constant is not None else "Y"
     n_rows = max(post.sizes[INDICATOR], (post.sizes[STATE] + 1) * 1.5)
     with plot_style():
-        fig = new_figure(11.0, 0.3 * n_rows + 1.6)
-        left, right = fig.subplots(1, 2, width_ratios=[1.0, 1.0])
+        fig = new_figure(PAGE_WIDTH, 0.3 * n_rows + 1.8)
+        left, right = fig.subplots(1, 2, width_ratios=[1.15, 1.0])
         _loadings(left, post, constant, codebook)
         poles = _drifts(right, post, step)
         from matplotlib.lines import Line2D

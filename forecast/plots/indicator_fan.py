@@ -28,6 +28,7 @@ from forecast.plots.labels import indicator_label, pole_title, state_label, valu
 from forecast.plots.observed import observed_series
 from forecast.plots.style import (
     OTHER_COLOR,
+    PAGE_WIDTH,
     new_figure,
     plot_style,
     pole_color,
@@ -99,7 +100,7 @@ def plot_indicator_fans(
     last = last_fitted(forecast)
     first, end = period_span(bands)
     with plot_style():
-        fig = new_figure(3.0 * ncols + 0.3, 1.85 * nrows + 1.2)
+        fig = new_figure(min(PAGE_WIDTH, 3.0 * ncols + 0.3), 1.85 * nrows + 1.2)
         grid = fig.subplots(nrows, ncols, sharex=True, squeeze=False)
         used = np.zeros(grid.shape, dtype=bool)
         for j, (pole, members) in enumerate(columns.items()):

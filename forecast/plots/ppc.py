@@ -30,7 +30,14 @@ from forecast.plots.labels import (
     value_scale,
 )
 from forecast.plots.observed import observed_series, outside_band
-from forecast.plots.style import OTHER_COLOR, new_figure, plot_style, pole_color, prune_grid
+from forecast.plots.style import (
+    OTHER_COLOR,
+    PAGE_WIDTH,
+    new_figure,
+    plot_style,
+    pole_color,
+    prune_grid,
+)
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -100,7 +107,7 @@ def plot_ppc(
     ncols = max(1, min(ncols, len(shown)))
     nrows = math.ceil(len(shown) / ncols)
     with plot_style():
-        fig = new_figure(3.0 * ncols + 0.5, 2.3 * nrows + 1.2)
+        fig = new_figure(min(PAGE_WIDTH, 3.0 * ncols + 0.5), 2.3 * nrows + 1.2)
         grid = fig.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False)
         prune_grid(fig, grid, np.arange(grid.size).reshape(grid.shape) < len(shown))
         for ax, state in zip(grid.ravel(), shown, strict=False):

@@ -10,7 +10,7 @@ import pandas as pd
 
 from forecast.dims import HORIZON
 from forecast.plots.fan import percent_text
-from forecast.plots.style import NEUTRAL_COLOR, new_figure, plot_style, series_color
+from forecast.plots.style import NEUTRAL_COLOR, PAGE_WIDTH, new_figure, plot_style, series_color
 from forecast.plots.tables import check_columns
 
 if TYPE_CHECKING:
@@ -157,7 +157,7 @@ def plot_backtest_skill(
         _unique(coverage, [HORIZON, "level"], "coverage")
     panels = 1 if coverage is None else 2
     with plot_style():
-        fig = new_figure(4.6 * panels + 0.4, 3.8)
+        fig = new_figure(min(PAGE_WIDTH, 4.6 * panels + 0.4), 3.8)
         axes = fig.subplots(1, panels, squeeze=False)[0]
         _skill_panel(axes[0], skill, step)
         if coverage is not None:

@@ -43,6 +43,10 @@ OTHER_COLOR = "#555555"
 #: resolution of the PNG files (the SVG twin is resolution-free)
 PNG_DPI = 150
 
+#: widest figure, in inches: a report page's column is 958 px wide, 8.7 in at the report's
+#: 110 dpi, so a figure this wide is shown at its own size, its text as large as drawn
+PAGE_WIDTH = 8.7
+
 _RC: dict[str, Any] = {
     "font.size": 9,
     "axes.titlesize": 10,

@@ -10,10 +10,19 @@ import pandas as pd
 
 from forecast.dims import WHATIF
 from forecast.plots.fan import percent_text
-from forecast.plots.style import NEUTRAL_COLOR, OBSERVED_COLOR, new_figure, plot_style
+from forecast.plots.style import (
+    NEUTRAL_COLOR,
+    OBSERVED_COLOR,
+    PAGE_WIDTH,
+    new_figure,
+    plot_style,
+    prune_grid,
+)
 from forecast.plots.tables import check_columns
+from forecast.rounding import points_change
 
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
 #: columns :func:`plot_whatif_comparison` reads (``whatif_title`` is optional)
@@ -23,8 +32,15 @@ WHATIF_COLUMNS = (WHATIF, "target", "title", "baseline", "probability")
 WHATIF_COLOR = "#CC79A7"
 
 
-def plot_whatif_comparison(table: pd.DataFrame, *, title: str | None = None) -> Figure:
+def plot_whatif_comparison(
+    table: pd.DataFrame, *, title: str | None = None, ncols: int = 2
+) -> Figure:
     """Dot-and-arrow chart: baseline probability to probability under each what-if.
+
+    Small multiples, one panel per what-if, ``ncols`` to a row, so that the figure keeps the
+    width of a page (:data:`~forecast.plots.style.PAGE_WIDTH`) however many what-ifs there
+    are: rows are added, not columns. Each arrow is labelled with its change in percentage
+    points, the difference of the whole percentages (:func:`forecast.rounding.points_change`).
 
     Parameters
     ----------
@@ -35,6 +51,8 @@ def plot_whatif_comparison(table: pd.DataFrame, *, title: str | None = None) -> 
         plain words. Targets are drawn in order of first appearance.
     title
         Figure title.
+    ncols
+        Panels per row.
 
     Returns
     -------
@@ -60,62 +78,39 @@ def plot_whatif_comparison(table: pd.DataFrame, *, title: str | None = None) -> 
         if "whatif_title" in table.columns
         else {}
     )
+    cols = max(1, min(ncols, len(whatifs)))
+    rows = -(-len(whatifs) // cols)
     with plot_style():
-        fig = new_figure(3.4 * len(whatifs) + 3.0, 0.42 * len(targets) + 1.7)
-        axes = fig.subplots(1, len(whatifs), sharey=True, squeeze=False)[0]
-        for ax, whatif in zip(axes, whatifs, strict=True):
-            rows = table[table[WHATIF].astype(str) == whatif]
-            pairs = dict(
-                zip(
-                    rows["target"].astype(str),
-                    zip(
-                        rows["baseline"].to_numpy(float),
-                        rows["probability"].to_numpy(float),
-                        strict=True,
-                    ),
-                    strict=True,
+        fig = new_figure(PAGE_WIDTH, rows * (0.34 * len(targets) + 1.0) + 0.9)
+        grid = fig.subplots(rows, cols, sharex=True, sharey=True, squeeze=False)
+        used = np.zeros(grid.shape, dtype=bool)
+        for position, whatif in enumerate(whatifs):
+            ax = grid.flat[position]
+            used.flat[position] = True
+            rows_of = table[table[WHATIF].astype(str) == whatif]
+            pairs = {
+                str(t): (float(b), float(p))
+                for t, b, p in zip(
+                    rows_of["target"], rows_of["baseline"], rows_of["probability"], strict=True
                 )
-            )
+            }
             for y, target in enumerate(targets):
-                if target not in pairs:
-                    continue
-                base, new = (float(v) for v in pairs[target])
-                ax.annotate(
-                    "",
-                    xy=(new, y),
-                    xytext=(base, y),
-                    arrowprops={
-                        "arrowstyle": "->",
-                        "color": NEUTRAL_COLOR,
-                        "lw": 1.1,
-                        "shrinkA": 3,
-                        "shrinkB": 4,
-                    },
-                )
-                ax.plot(
-                    [base], [y], "o", color="white", markeredgecolor=OBSERVED_COLOR, markersize=6
-                )
-                ax.plot([new], [y], "o", color=WHATIF_COLOR, markersize=6)
-                change = round((new - base) * 100)
-                ax.annotate(
-                    f"{change:+d} pts",
-                    xy=(max(base, new), y),
-                    xytext=(7, 0),
-                    textcoords="offset points",
-                    va="center",
-                    fontsize=7.5,
-                    color=NEUTRAL_COLOR,
-                )
-            ax.set_xlim(-0.02, 1.12)
-            ax.set_xticks(np.linspace(0, 1, 5))
-            ax.set_xticklabels([percent_text(v) for v in np.linspace(0, 1, 5)])
-            ax.set_title(textwrap.fill(names.get(whatif, whatif.replace("_", " ")), 34), loc="left")
+                if target in pairs:
+                    _arrow(ax, y, *pairs[target])
+            ax.set_title(textwrap.fill(names.get(whatif, whatif.replace("_", " ")), 42), loc="left")
             ax.grid(axis="y", visible=False)
+        prune_grid(fig, grid, used)
+        first = grid[0, 0]
+        first.set_xlim(-0.03, 1.03)
+        first.set_xticks(np.linspace(0, 1, 5))
+        first.set_xticklabels([percent_text(v) for v in np.linspace(0, 1, 5)])
+        first.set_yticks(range(len(targets)))
+        first.set_yticklabels([textwrap.fill(titles[t], 24) for t in targets])
+        first.set_ylim(len(targets) - 0.5, -0.5)
+        for ax in grid[:, 0]:
+            ax.tick_params(axis="y", length=0)
+        for ax in grid[-1]:
             ax.set_xlabel("probability")
-        axes[0].set_yticks(range(len(targets)))
-        axes[0].set_yticklabels([textwrap.fill(titles[t], 44) for t in targets])
-        axes[0].set_ylim(len(targets) - 0.5, -0.5)
-        axes[0].tick_params(axis="y", length=0)
         fig.legend(
             handles=[
                 Line2D(
@@ -136,3 +131,33 @@ def plot_whatif_comparison(table: pd.DataFrame, *, title: str | None = None) -> 
         )
         fig.suptitle(title or "How each what-if changes the probabilities")
     return fig
+
+
+def _arrow(ax: Axes, y: float, base: float, new: float) -> None:
+    """Draw one target's move from ``base`` to ``new`` on row ``y``, labelled in points."""
+    ax.annotate(
+        "",
+        xy=(new, y),
+        xytext=(base, y),
+        arrowprops={
+            "arrowstyle": "->",
+            "color": NEUTRAL_COLOR,
+            "lw": 1.1,
+            "shrinkA": 3,
+            "shrinkB": 4,
+        },
+    )
+    ax.plot([base], [y], "o", color="white", markeredgecolor=OBSERVED_COLOR, markersize=6)
+    ax.plot([new], [y], "o", color=WHATIF_COLOR, markersize=6)
+    # the label sits beyond the arrow, on the side with room
+    right = max(base, new) < 0.72
+    ax.annotate(
+        points_change(base, new),
+        xy=(max(base, new) if right else min(base, new), y),
+        xytext=(7 if right else -7, 0),
+        textcoords="offset points",
+        ha="left" if right else "right",
+        va="center",
+        fontsize=8,
+        color=OBSERVED_COLOR,
+    )

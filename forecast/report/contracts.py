@@ -11,13 +11,19 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class Figure:
-    """A rendered figure: PNG bytes embedded in the HTML, and a file name for the Markdown twin."""
+    """A rendered figure: PNG bytes embedded in the HTML, and a file name for the Markdown twin.
+
+    ``min_text_px`` is the height of the figure's smallest text in the PNG's own pixels (its
+    font size in points x dpi / 72): a browser showing the PNG at a fraction of its width
+    shows that text at the same fraction of this size.
+    """
 
     key: str
     title: str
     caption: str
     png: bytes
     alt: str
+    min_text_px: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -84,14 +90,14 @@ class ProbabilityRow:
 
 @dataclass(frozen=True)
 class TrajectoryRow:
-    """A state's alignment toward a pole: last fitted period and horizon."""
+    """A state's alignment toward a pole: median and 90 % interval, then and at the horizon."""
 
     state: str
     pole: str
-    last_mean: float
+    last_median: float
     last_low: float
     last_high: float
-    horizon_mean: float
+    horizon_median: float
     horizon_low: float
     horizon_high: float
     probability_up: float
@@ -182,6 +188,21 @@ class CoverageFacts:
 
 
 @dataclass(frozen=True)
+class RankFacts:
+    """The rank test behind the convergence figure, on draws thinned to about independence.
+
+    ``flags`` are the parameters (in plain words) whose chains the test says disagree, with
+    their p-values.
+    """
+
+    thin: int
+    draws_kept: int
+    tested: int
+    alpha: float
+    flags: tuple[tuple[str, float], ...] = ()
+
+
+@dataclass(frozen=True)
 class ReportInputs:
     """Everything the report shows."""
 
@@ -197,6 +218,7 @@ class ReportInputs:
     coverage: CoverageFacts
     figures: tuple[Figure, ...] = field(default_factory=tuple)
     ledger_path: str | None = None
+    rank_check: RankFacts | None = None
 
     def figure(self, key: str) -> Figure | None:
         """Return the figure with ``key``, if rendered."""

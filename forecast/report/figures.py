@@ -16,7 +16,8 @@ from forecast.report.contracts import Figure
 if TYPE_CHECKING:
     from matplotlib.figure import Figure as MplFigure
 
-#: resolution of the embedded PNGs: sharp on screen, small enough to embed
+#: resolution of the embedded PNGs: sharp on screen, small enough to embed; a figure of
+#: :data:`~forecast.plots.style.PAGE_WIDTH` inches is then as wide as the page's column
 REPORT_DPI = 110
 
 #: the indicator whose predictive check the report shows (the Russia pole's reference)
@@ -42,8 +43,36 @@ def png_bytes(fig: MplFigure, *, dpi: int = REPORT_DPI) -> bytes:
     return buffer.getvalue()
 
 
+def smallest_text_points(fig: MplFigure) -> float:
+    """Return the font size, in points, of the smallest visible text of a drawn figure.
+
+    Examples
+    --------
+    >>> from matplotlib.figure import Figure as F
+    >>> fig = F(figsize=(2, 1))
+    >>> ax = fig.subplots()
+    >>> _ = ax.set_title("title", fontsize=12), ax.tick_params(labelsize=7)
+    >>> fig.draw_without_rendering()
+    >>> smallest_text_points(fig)
+    7.0
+    """
+    from matplotlib.text import Text
+
+    sizes = [
+        float(text.get_fontsize())
+        for text in fig.findobj(Text)
+        if text.get_visible() and text.get_text().strip()
+    ]
+    return min(sizes, default=0.0)
+
+
 def _figure(key: str, title: str, caption: str, fig: MplFigure) -> Figure:
-    return Figure(key=key, title=title, caption=caption, png=png_bytes(fig), alt=title)
+    # lay the figure out once to measure the text as saved (tick labels exist only then)
+    fig.draw_without_rendering()
+    smallest = smallest_text_points(fig) * REPORT_DPI / 72
+    return Figure(
+        key=key, title=title, caption=caption, png=png_bytes(fig), alt=title, min_text_px=smallest
+    )
 
 
 def report_figures(
@@ -93,14 +122,15 @@ def report_figures(
         _figure(
             "scenarios",
             f"Scenario probabilities, {horizon}",
-            "Bars: posterior probability; whiskers: ±2 Monte Carlo standard errors.",
+            "Bars: share of the simulated futures in which the scenario holds, most likely "
+            "first; whiskers: ± two Monte Carlo standard errors (simulation noise).",
             plot_scenario_probabilities(scenarios, horizon=horizon),
         ),
         _figure(
             "alignment_fan",
             "Alignment by state and pole: history and forecast",
             "Line: posterior median; dark band 50 %, light band 90 % interval; the dashed line "
-            "marks the last year with data.",
+            "marks the last year with data, and the shaded years after it are projection.",
             plot_alignment_fans(bands),
         ),
     ]
@@ -109,7 +139,9 @@ def report_figures(
             _figure(
                 "whatifs",
                 "Probabilities under each what-if",
-                "Open circle: baseline probability; arrow head: probability under the what-if.",
+                "Open circle: probability in the baseline; filled circle and arrow head: under "
+                "the what-if; label: the change in percentage points (the difference of the "
+                "whole percentages). Outcomes from the most likely in the baseline down.",
                 plot_whatif_comparison(whatifs),
             )
         )
@@ -117,13 +149,16 @@ def report_figures(
         _figure(
             "convergence",
             "Rank plots of the dynamics' hyperparameters",
-            "Each line is one chain; flat lines close to each other mean the chains agree.",
+            "Each line is one chain: how far the distribution of its draws' ranks among all "
+            "chains departs from uniform. Lines near zero and together mean the chains agree; "
+            "black dots mark ranks where they disagree; each panel's p tests agreement on "
+            "draws thinned to about independent ones (see the text below).",
             plot_convergence(posterior, codebook=codebook),
         ),
         _figure(
             "forest",
             "Loadings by indicator and drifts by state and pole",
-            "Points: posterior means; bars: 50 % and 90 % intervals.",
+            "Points: posterior medians; thick bars 50 %, thin bars 90 % intervals.",
             plot_forest(posterior, codebook=codebook),
         ),
         _figure(
@@ -135,7 +170,8 @@ def report_figures(
         _figure(
             "coverage",
             "Data coverage by state, indicator and year",
-            "Shaded cells have data; white cells are missing.",
+            "Coloured cells have a value (the colour is the indicator's pole); pale grey "
+            "cells have none.",
             plot_data_coverage(panel, codebook=codebook, states=states, indicators=indicators),
         ),
     ]

@@ -27,6 +27,7 @@ from forecast.dims import (
     WHATIF,
 )
 from forecast.periods import parse_period
+from forecast.rank_check import RankCheck
 from forecast.report.contracts import (
     Attribution,
     CoverageFacts,
@@ -34,6 +35,7 @@ from forecast.report.contracts import (
     Figure,
     HeadlineFacts,
     ProbabilityRow,
+    RankFacts,
     ReportInputs,
     RunFacts,
     TrackRecordRow,
@@ -112,8 +114,39 @@ def _narratives(spec: ScenarioSpec) -> dict[str, str]:
     return out
 
 
+def most_likely_first(table: pd.DataFrame, group: str, probability: str) -> pd.DataFrame:
+    """Sort scenario rows by falling ``probability`` within each ``group``; questions last.
+
+    Groups keep the order they first appear in, and questions (``kind`` "question") keep
+    theirs: a list of questions reads in the spec's order, a partition's outcomes from the
+    most likely down.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"g": ["a", "a", "b", "a"], "kind": ["scenario"] * 3 + ["question"],
+    ...                   "p": [0.2, 0.8, 0.5, 0.9]})
+    >>> most_likely_first(t, "g", "p")["p"].tolist()
+    [0.8, 0.2, 0.5, 0.9]
+    """
+    order = {g: i for i, g in enumerate(dict.fromkeys(table[group].astype(str)))}
+    question = (table["kind"] == "question").to_numpy()
+    key = pd.DataFrame(
+        {
+            "question": question,
+            "group": table[group].astype(str).map(order).to_numpy(),
+            # questions keep their place: sort them by position, scenarios by probability
+            "rank": np.where(question, np.arange(len(table)), -table[probability].to_numpy()),
+        },
+        index=table.index,
+    )
+    return table.loc[key.sort_values(["question", "group", "rank"], kind="stable").index]
+
+
 def scenario_table(result: ScenarioResult) -> pd.DataFrame:
-    """Return ``result.table()`` with each row's ``partition_title`` (empty for questions)."""
+    """Return ``result.table()``, most likely scenario first, with each ``partition_title``.
+
+    Questions (empty ``partition_title``) follow the scenarios in the spec's order.
+    """
     table = result.table()
     titles = dict(
         zip(
@@ -123,7 +156,14 @@ def scenario_table(result: ScenarioResult) -> pd.DataFrame:
         )
     )
     table["partition_title"] = table[PARTITION].astype(str).map(titles).fillna("")
-    return table
+    return most_likely_first(table, PARTITION, "probability").reset_index(drop=True)
+
+
+def whatif_table(result: WhatIfResult) -> pd.DataFrame:
+    """Return the what-ifs' scenario rows (no questions), most likely at baseline first."""
+    table = result.table()
+    table = table[table["kind"] == "scenario"]
+    return most_likely_first(table, WHATIF, "baseline").reset_index(drop=True)
 
 
 def probability_rows(
@@ -161,10 +201,10 @@ def trajectory_rows(forecast: xr.Dataset, horizon: str) -> tuple[TrajectoryRow, 
                 TrajectoryRow(
                     state=state,
                     pole=pole,
-                    last_mean=float(a.mean()),
+                    last_median=float(np.median(a)),
                     last_low=float(np.quantile(a, 0.05)),
                     last_high=float(np.quantile(a, 0.95)),
-                    horizon_mean=float(b.mean()),
+                    horizon_median=float(np.median(b)),
                     horizon_low=float(np.quantile(b, 0.05)),
                     horizon_high=float(np.quantile(b, 0.95)),
                     probability_up=float((b > a).mean()),
@@ -177,8 +217,7 @@ def whatif_rows(result: WhatIfResult | None) -> tuple[WhatIfRow, ...]:
     """Return each what-if's scenario probabilities beside the baseline (questions left out)."""
     if result is None:
         return ()
-    table = result.table()
-    table = table[table["kind"] == "scenario"]
+    table = whatif_table(result)
     return tuple(
         WhatIfRow(
             whatif=str(r[WHATIF]),
@@ -189,6 +228,22 @@ def whatif_rows(result: WhatIfResult | None) -> tuple[WhatIfRow, ...]:
             probability=float(r["probability"]),
         )
         for _, r in table.iterrows()
+    )
+
+
+def rank_facts(check: RankCheck, codebook: Mapping[str, Indicator]) -> RankFacts:
+    """Name the parameters the rank test flags in plain words (as the figure's panels do)."""
+    from forecast.plots.convergence import parameter_label
+
+    return RankFacts(
+        thin=check.thin,
+        draws_kept=check.draws_kept,
+        tested=check.tested,
+        alpha=check.alpha,
+        flags=tuple(
+            (parameter_label(flag.parameter, flag.cell, codebook), flag.p_value)
+            for flag in check.flags
+        ),
     )
 
 
@@ -272,11 +327,13 @@ def gather(
     figures: Sequence[Figure] = (),
     ledger_path: str | None = None,
     generated: str | None = None,
+    rank_check: RankCheck | None = None,
 ) -> ReportInputs:
     """Assemble the report's inputs from results.
 
     ``previous`` maps scenario and question ids to the probabilities issued for the previous
-    quarter (from the ledger); ``generated`` defaults to now (UTC).
+    quarter (from the ledger); ``generated`` defaults to now (UTC); ``rank_check`` is the
+    rank test of the convergence figure's parameters.
     """
     headline = headline_facts(scenarios)
     return ReportInputs(
@@ -298,4 +355,5 @@ def gather(
         ),
         figures=tuple(figures),
         ledger_path=ledger_path,
+        rank_check=None if rank_check is None else rank_facts(rank_check, codebook),
     )

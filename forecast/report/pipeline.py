@@ -12,7 +12,6 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
-import pandas as pd
 import xarray as xr
 
 from forecast.data.codebook import Codebook, load_codebook
@@ -22,7 +21,7 @@ from forecast.report.attribution import attribute
 from forecast.report.contracts import Attribution, ReportInputs, TrackRecordRow
 from forecast.report.exporters import write_report
 from forecast.report.figures import report_figures
-from forecast.report.gather import gather, scenario_table
+from forecast.report.gather import gather, scenario_table, whatif_table
 from forecast.report.sections import build_sections
 
 #: a progress reporter: called with a step's description, returns a context for the step
@@ -71,7 +70,9 @@ def build_report(
 
     Returns the report's inputs (for tests and the CLI's summary) and the paths written.
     """
+    from forecast.plots.convergence import CONVERGENCE_GROUPS, parameter_draws
     from forecast.plots.run_figures import forecast_bands
+    from forecast.rank_check import rank_check
     from forecast.scenarios.probabilities import scenario_probabilities
     from forecast.scenarios.spec import DEFAULT_SCENARIOS, load_scenario_spec
     from forecast.scenarios.whatif_spec import DEFAULT_WHATIF, load_whatif_spec
@@ -105,15 +106,18 @@ def build_report(
             )
         else:
             attribution = attribute(panel, forecast, previous, codebook=codebook)
+    posterior = run.posterior()
+    with step("testing the chains' agreement (rank test)"):
+        ranks = rank_check(parameter_draws(posterior, CONVERGENCE_GROUPS["dynamics"]))
     with step("drawing figures"):
         table = scenario_table(scenarios)
         figures = report_figures(
-            posterior=run.posterior(),
+            posterior=posterior,
             bands=forecast_bands(forecast),
             panel=panel,
             codebook=codebook,
             scenarios=table[table["kind"] == "scenario"],
-            whatifs=None if shocked is None else _scenario_rows(shocked.table()),
+            whatifs=None if shocked is None else whatif_table(shocked),
             horizon=scenarios.headline.horizon,
         )
     inputs = gather(
@@ -130,11 +134,8 @@ def build_report(
         track_record=ledger.track_record,
         figures=figures,
         ledger_path=ledger_path,
+        rank_check=ranks,
     )
     with step("writing the report"):
         paths = write_report(inputs, build_sections(inputs), out_dir)
     return inputs, paths
-
-
-def _scenario_rows(table: pd.DataFrame) -> pd.DataFrame:
-    return table[table["kind"] == "scenario"]

@@ -18,6 +18,14 @@ from forecast.report.blocks import (
     Table,
 )
 from forecast.report.contracts import CoverageFacts, ProbabilityRow, ReportInputs
+from forecast.report.wording import LATENT_GLOSS, rank_words, spread_words
+from forecast.rounding import (
+    PLUS_MINUS_MEANS,
+    percent,
+    points_change,
+    two_mcse_points,
+    whole_percent,
+)
 
 
 def likelihood_words(p: float) -> str:
@@ -57,14 +65,12 @@ def openness_words(entropy: float) -> str:
 
 
 def _pct(p: float | None) -> str:
-    return "–" if p is None else f"{100 * p:.0f}%"
+    return "–" if p is None else percent(p)
 
 
 def _change(now: float, before: float | None) -> str:
-    if before is None:
-        return "new"
-    delta = 100 * (now - before)
-    return f"{delta:+.0f} pts" if abs(delta) >= 0.5 else "0"
+    # the difference of the percentages shown beside it, so that the row adds up
+    return "new" if before is None else points_change(before, now)
 
 
 def _status_banners(inputs: ReportInputs) -> list[Banner]:
@@ -116,14 +122,28 @@ def headline_section(inputs: ReportInputs) -> Section:
     trend = (
         f"Trend: is the region's alignment with Russia lower in {h.horizon} than in "
         f"{h.last_observed}? {likelihood_words(h.trend_probability).capitalize()}: "
-        f"probability {h.trend_probability:.2f} (Monte Carlo error ±{2 * h.trend_mcse:.2f})."
+        f"probability {percent(h.trend_probability)} ({two_mcse_points(h.trend_mcse)})."
+    )
+    trend_gloss = (
+        f"In plain words: in {whole_percent(h.trend_probability)} of every 100 futures the model "
+        f"simulates, the five states' average alignment with Russia ends lower in {h.horizon} "
+        f"than in {h.last_observed}. Beyond the last data it rests on the drift estimated from "
+        "the years observed; data for later years showing Russia's trade shares, UN vote "
+        "agreement, arms supplies or remittances falling would raise it, and their holding up "
+        "would lower it."
     )
     openness = openness_words(h.outcome_entropy).capitalize()
     outcome = (
-        f"Outcome: where will the region stand in {h.horizon}? {openness}: the normalised "
-        f"entropy of '{h.partition_title}' is "
-        f"{h.outcome_entropy:.2f} (0 = one outcome certain, 1 = all equally likely); the most "
-        f"likely outcome, '{h.leading_scenario}', has probability {h.leading_probability:.2f}."
+        f"Outcome: where will the region stand in {h.horizon}? {openness}: outcome "
+        f"uncertainty {h.outcome_entropy:.2f} over '{h.partition_title}' (normalised entropy: "
+        "0 = one outcome certain, 1 = all equally likely); the most likely outcome, "
+        f"'{h.leading_scenario}', has probability {percent(h.leading_probability)}."
+    )
+    outcome_gloss = (
+        f"In plain words: {spread_words(h.outcome_entropy)} The number would fall if new data "
+        "made one outcome clearly more likely than the others, and rise if they evened out the "
+        "chances; the trend can be clear while the outcome stays open, because the outcomes "
+        "differ in how far the other poles gain, not only in whether Russia slips."
     )
     clear = h.trend_probability >= 0.75 or h.trend_probability <= 0.25
     verdict = (
@@ -134,14 +154,22 @@ def headline_section(inputs: ReportInputs) -> Section:
         *_status_banners(inputs),
         Paragraph(verdict),
         Paragraph(trend),
+        Paragraph(trend_gloss),
         Paragraph(outcome),
+        Paragraph(outcome_gloss),
     ]
     if h.trend_questions:
         blocks.append(
             Paragraph(
                 "Relative trends (questions on the latent alignment): "
-                + "; ".join(f"{title}: probability {p:.2f}" for title, p in h.trend_questions)
+                + "; ".join(f"{title}: probability {percent(p)}" for title, p in h.trend_questions)
                 + "."
+            )
+        )
+        blocks.append(
+            Paragraph(
+                "In plain words: how the poles move against each other, which the model "
+                f"determines better than each pole's own direction. {LATENT_GLOSS}"
             )
         )
     return Section("headline", f"Headline, {inputs.quarter}", tuple(blocks))
@@ -151,7 +179,7 @@ def _probability_rows(rows: list[ProbabilityRow]) -> tuple[tuple[str, ...], ...]
     return tuple(
         (
             r.title,
-            f"{100 * r.probability:.0f}% ± {200 * r.mcse:.1f}",
+            f"{percent(r.probability)} {two_mcse_points(r.mcse)}",
             _pct(r.previous),
             _change(r.probability, r.previous),
         )
@@ -163,7 +191,7 @@ def scenarios_section(inputs: ReportInputs) -> Section:
     """Build scenario probabilities with changes since the previous issue, and the questions."""
     scenarios = [r for r in inputs.probabilities if r.kind == "scenario"]
     questions = [r for r in inputs.probabilities if r.kind == "question"]
-    columns = ("", "probability ± 2 MC s.e.", "previous issue", "change")
+    columns = ("", "probability (± 2 MC s.e.)", "previous issue", "change")
     numeric = (False, True, True, True)
     blocks: list[Block] = []
     for group in dict.fromkeys(r.group for r in scenarios):
@@ -180,6 +208,14 @@ def scenarios_section(inputs: ReportInputs) -> Section:
                 numeric,
             )
         )
+    blocks.append(
+        Paragraph(
+            "Probabilities are shares of the posterior's simulated futures, most likely "
+            f"outcome first; {PLUS_MINUS_MEANS}. Changes are in percentage points, the "
+            "difference of the percentages shown."
+            + (f" {LATENT_GLOSS}" if any("(latent)" in r.title for r in questions) else "")
+        )
+    )
     if all(r.previous is None for r in inputs.probabilities):
         blocks.append(
             Paragraph(
@@ -196,9 +232,9 @@ def trajectories_section(inputs: ReportInputs) -> Section:
         (
             STATE_NAMES.get(t.state, t.state),
             POLE_NAMES.get(t.pole, t.pole),
-            f"{t.last_mean:+.2f} [{t.last_low:+.2f}, {t.last_high:+.2f}]",
-            f"{t.horizon_mean:+.2f} [{t.horizon_low:+.2f}, {t.horizon_high:+.2f}]",
-            f"{t.probability_up:.2f}",
+            f"{t.last_median:+.2f} [{t.last_low:+.2f}, {t.last_high:+.2f}]",
+            f"{t.horizon_median:+.2f} [{t.horizon_low:+.2f}, {t.horizon_high:+.2f}]",
+            percent(t.probability_up),
         )
         for t in inputs.trajectories
     )
@@ -207,13 +243,19 @@ def trajectories_section(inputs: ReportInputs) -> Section:
         "State trajectories",
         (
             Paragraph(
-                "Latent alignment is on a standardised scale per pole: 0 is the five states' "
-                "average in the first year, one unit is about one standard deviation of the pole's "
-                "reference trade share on the logit scale. Bands are 50 % and 90 % intervals."
+                "Alignment is not observed directly: the model estimates it from the indicators "
+                "(it is latent). Each pole has its own scale: 0 is the five states' average in "
+                "the first year, and one unit is about one standard deviation of the pole's "
+                "reference trade share on the logit scale, so +0.5 is a large move, half the "
+                "typical spread of that trade share. Compare a state with itself over time, or "
+                "states toward the same pole, not levels toward different poles. Bands and "
+                "brackets are 50 % and 90 % intervals around the posterior median."
             ),
             FigureRef("alignment_fan"),
             Table(
-                f"Alignment in {h.last_observed} and {h.horizon} (posterior mean [90 % interval])",
+                f"Alignment in {h.last_observed} and {h.horizon} (posterior median [90 % "
+                f"interval]); last column: probability that it is higher in {h.horizon} than in "
+                f"{h.last_observed}",
                 ("state", "toward", h.last_observed, h.horizon, f"P(higher in {h.horizon})"),
                 rows,
                 (False, False, True, True, True),
@@ -261,7 +303,7 @@ def whatif_section(inputs: ReportInputs) -> Section:
             w.target_title,
             _pct(w.baseline),
             _pct(w.probability),
-            f"{100 * (w.probability - w.baseline):+.0f} pts",
+            points_change(w.baseline, w.probability),
         )
         for w in inputs.whatifs
     )
@@ -272,7 +314,9 @@ def whatif_section(inputs: ReportInputs) -> Section:
             Paragraph(
                 "Each what-if shifts the latent paths (a shock from a given year, or a changed "
                 "drift) and re-propagates the same posterior draws with the same random numbers, "
-                "so differences are due to the what-if alone."
+                "so differences are due to the what-if alone. Outcomes are listed from the most "
+                "likely in the baseline down; changes are in percentage points, the difference "
+                "of the percentages shown."
             ),
             FigureRef("whatifs"),
             Table(
@@ -359,9 +403,10 @@ def diagnostics_section(inputs: ReportInputs) -> Section:
         Paragraph(f"The run {verdict}."),
         Table("Run", ("", ""), facts, (False, False)),
         FigureRef("convergence"),
-        FigureRef("forest"),
-        FigureRef("ppc"),
     ]
+    if inputs.rank_check is not None:
+        blocks.append(Paragraph(rank_words(inputs.rank_check, converged=run.converged)))
+    blocks += [FigureRef("forest"), FigureRef("ppc")]
     return Section("diagnostics", "Diagnostics", tuple(blocks))
 
 
@@ -390,8 +435,8 @@ def data_section(inputs: ReportInputs) -> Section:
             FigureRef("coverage"),
             Paragraph(
                 f"{cov.series} state-indicator series of {cov.indicators} indicators. Origins, "
-                "licences and caveats of every source are in data/SOURCES.md; the panel is rebuilt "
-                "byte for byte by forecast data build --raw ../shared/data."
+                "licences and caveats of every source are in data/SOURCES.md; the command "
+                "forecast data build --raw ../shared/data rebuilds the panel byte for byte."
             ),
         ),
     )
@@ -415,10 +460,10 @@ def methods_section(inputs: ReportInputs) -> Section:
                     "δ[s,k] ~ N(μδ[k], τδ[k]),   log σ[s,k] ~ N(μσ[k], τσ[k]),   L L' ~ LKJ(2)",
                     "Σ_s θ[s,k,first] = 0  (location);  λ[ref(k)] = 1  (scale);  λ > 0  (sign)",
                     "η[i,s,t] = α[i,s] + sign[i]·λ[i]·mean of θ[s,k(i),·] over period t",
-                    "α[i,s] = a[i,s] − sign[i]·λ[i]·θ̄[i,s],   a[i,s] ~ N(μa[i], τa[i]),"
-                    "  θ̄[i,s]: mean of θ over the series' observed periods",
-                    "shares, positive, continuous:  y* = (link(y) − c[i]) / d[i] = η + u,"
-                    "  u AR(1): ρ[i], sd ν[i]",
+                    "α[i,s] = a[i,s] − sign[i]·λ[i]·θ̄[i,s],   a[i,s] ~ N(μa[i], τa[i])",
+                    "    θ̄[i,s]: mean of θ over the series' observed periods",
+                    "shares, positive, continuous:  y* = (link(y) − c[i]) / d[i] = η + u",
+                    "    u AR(1): persistence ρ[i], sd ν[i]",
                     "UN votes:  agreements ~ BetaBinomial(n, logistic(η)·κ[i], logistic(−η)·κ[i])",
                     "binary:  y ~ Bernoulli(logistic(η))",
                 )
@@ -428,8 +473,9 @@ def methods_section(inputs: ReportInputs) -> Section:
                 "positive amounts, the identity otherwise; c and d standardise each indicator. "
                 "Priors are weakly informative on the standardised scale (models/alignment.toml). "
                 "A run counts as converged when every parameter has R-hat ≤ 1.01 and bulk ESS ≥ "
-                "400 and no transition diverged. Scenario probabilities are shares of posterior "
-                "draws; their Monte Carlo standard errors use the draws' effective sample size."
+                "400 and no transition diverged. Estimates are posterior medians with equal-tailed "
+                "intervals. Scenario probabilities are shares of posterior draws; "
+                f"{PLUS_MINUS_MEANS}, from the draws' effective sample size."
             ),
         ),
     )

@@ -6,6 +6,7 @@ indicator, so that a single broken cell exercises each check of the validator.
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -63,6 +64,17 @@ class Result:
     code: int
     out: str
     err: str
+
+    @property
+    def errors(self) -> str:
+        """Standard error without the progress lines (``[mm:ss] ...``) of long steps."""
+        return "".join(
+            line for line in self.err.splitlines(keepends=True) if not PROGRESS_LINE.match(line)
+        )
+
+
+#: a progress line on stderr (forecast.progress.LineProgress)
+PROGRESS_LINE = re.compile(r"^\[\d{2,}:\d{2}\] ")
 
 
 def run_cli(args: Sequence[str], capsys: pytest.CaptureFixture[str]) -> Result:

@@ -61,7 +61,7 @@ def test_fit_writes_a_run_and_strict_refuses_it(
     result = run_cli([*args, "--runs", str(runs), "--no-progress", "--strict"], capsys)
     # --strict: the run is kept, but the command fails
     assert result.code == 1
-    assert result.err == "error: --strict: the run did not pass the convergence gates\n"
+    assert result.errors == "error: --strict: the run did not pass the convergence gates\n"
     printed = fit_lines(result)
     assert printed["max R-hat"].startswith("max R-hat: ")
     assert "min tail ESS" in printed["min bulk ESS"]
@@ -108,7 +108,7 @@ def test_fit_writes_a_run_and_strict_refuses_it(
 
     # predict the latest run
     result = run_cli(["predict", "--runs", str(runs)], capsys)
-    assert (result.code, result.err) == (0, "")
+    assert (result.code, result.errors) == (0, "")
     assert result.out.startswith(f"NOT CONVERGED: run {run.name}")
     forecast = xr.open_dataset(run / "forecast.nc", engine="h5netcdf")
     assert forecast.attrs["run_id"] == run.name
@@ -183,7 +183,7 @@ def test_predict_before_the_data_end_is_an_error(
         ["predict", str(bundled_run.path), "--until", "2010", "--out", str(tmp_path)], capsys
     )
     assert result.code == 1
-    assert result.err == "error: --until 2010 is before the last fitted period 2020\n"
+    assert result.errors == "error: --until 2010 is before the last fitted period 2020\n"
     assert list(tmp_path.iterdir()) == []
 
 
@@ -221,7 +221,7 @@ def test_approximate_methods_work_and_are_labelled(
     result = run_cli(
         [*args, "--draws", "50", "--chains", "2", "--runs", str(runs), "--no-progress"], capsys
     )
-    assert (result.code, result.err) == (0, "")
+    assert (result.code, result.errors) == (0, "")
     assert f"{method} (APPROXIMATE)" in result.out.splitlines()[0]
     assert fit_lines(result)["method"].startswith(f"method: {method} (APPROXIMATE)")
     assert f"NOT CONVERGED: {method} is an approximate method" in result.out

@@ -37,11 +37,18 @@ def _tags(html: str) -> list[tuple[str, dict[str, str | None]]]:
 def test_headline_states_both_numbers_in_words():
     inputs = make_inputs()
     html = render_html(inputs, build_sections(inputs))
-    assert "probability 0.83" in html
+    assert "probability 83% (± 2.0 pts)" in html
     assert "0.91" in html
     assert "The direction of travel is clear; the destination is wide open." in html
     assert "Relative trends (questions on the latent alignment): China gains on Russia: " in html
-    assert "probability 0.97." in html
+    assert "probability 97%." in html
+    # each headline number has a plain-language line under it
+    for gloss in (
+        "In plain words: in 83 of every 100 futures the model simulates",
+        "In plain words: the probability is spread almost as evenly",
+        "In plain words: how the poles move against each other",
+    ):
+        assert gloss in html
 
 
 def test_data_currency_is_said_plainly():
@@ -107,7 +114,7 @@ def test_tables_in_markdown_have_one_row_per_line():
     inputs = make_inputs()
     text = render_markdown(inputs, build_sections(inputs))
     table = [line for line in text.splitlines() if line.startswith("| Balance")]
-    assert table == ["| Balance | 31% ± 2.0 | 25% | +6 pts |"]
+    assert table == ["| Balance | 31% ± 2.0 pts | 25% | +6 pts |"]
 
 
 def test_write_report_writes_html_markdown_and_figures(tmp_path):
@@ -118,3 +125,47 @@ def test_write_report_writes_html_markdown_and_figures(tmp_path):
     pngs = sorted(p.name for p in (tmp_path / "out" / "figures").iterdir())
     assert len(pngs) == 7 and all(p.endswith(".png") for p in pngs)
     assert not [p for p in (tmp_path / "out").rglob("*") if ".tmp" in p.name]
+
+
+def test_changes_are_differences_of_the_percentages_shown():
+    from dataclasses import replace
+
+    from forecast.report.contracts import WhatIfRow
+
+    inputs = make_inputs()
+    inputs = replace(
+        inputs,
+        # 46.49 % -> 87.51 %: the unrounded change is 41.02 points, the rows read 46 and 88
+        whatifs=(WhatIfRow("w", "Sanctions", "a", "Balance", 0.4649, 0.8751),),
+        probabilities=tuple(
+            replace(r, probability=0.2449, previous=0.2651) if r.id == "a" else r
+            for r in inputs.probabilities
+        ),
+    )
+    text = render_markdown(inputs, build_sections(inputs))
+    assert "| Sanctions | Balance | 46% | 88% | +42 pts |" in text
+    assert "| Balance | 24% ± 2.0 pts | 27% | -3 pts |" in text
+
+
+def test_trajectories_name_medians_and_no_markdown_reaches_the_html():
+    inputs = make_inputs()
+    html = render_html(inputs, build_sections(inputs))
+    assert "posterior median [90 % interval]" in html
+    assert "posterior mean" not in html
+    body = re.sub(r"<[^>]+>", " ", html.split("<body>", 1)[1])
+    assert "`" not in body and "**" not in body
+
+
+def test_rank_test_flags_are_explained_beside_the_gates():
+    from dataclasses import replace
+
+    from forecast.report.contracts import RankFacts
+
+    check = RankFacts(7, 143, 12, 0.01, (("Spread of drifts, Russia", 0.004),))
+    for converged, verdict in ((True, "found no problem"), (False, "which this run failed")):
+        inputs = replace(make_inputs(converged=converged), rank_check=check)
+        text = " ".join(render_markdown(inputs, build_sections(inputs)).split())
+        assert "It flags Spread of drifts, Russia (p = 0.004)" in text
+        assert "on every 7th draw (143 per chain)" in text
+        assert "11 times in 100" in text  # 1 - 0.99 ** 12
+        assert verdict in text

@@ -8,6 +8,7 @@ import re
 
 import pytest
 
+from forecast.rounding import PLUS_MINUS_MEANS, percent
 from tests.data.panel_fixtures import run_cli
 
 
@@ -51,9 +52,39 @@ def test_report_numbers_match_the_scenario_command(bundled_report, capsys):
     doc = json.loads(result.out)
     trend = doc["headline"]["trend_probability"]
     html = bundled_report.html.read_text(encoding="utf-8")
-    assert f"probability {trend:.2f}" in html
+    assert f"probability {percent(trend)}" in html
     for scenario in doc["partitions"][0]["scenarios"]:
-        assert f"{100 * scenario['probability']:.0f}% ±" in html
+        assert f"{percent(scenario['probability'])} ±" in html
+
+
+def _rows(markdown: str, heading: str) -> list[list[str]]:
+    """The body rows of the first Markdown table under a bold caption starting ``heading``."""
+    lines = markdown.split(f"**{heading}", 1)[1].splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("|"))
+    end = next(i for i in range(start, len(lines)) if not lines[i].startswith("|"))
+    # header and delimiter rows first
+    return [[cell.strip() for cell in row.strip("|").split("|")] for row in lines[start + 2 : end]]
+
+
+def test_the_report_reads_as_an_analyst_expects(bundled_report):
+    text = bundled_report.markdown.read_text(encoding="utf-8")
+    # scenarios most likely first
+    scenarios = _rows(text, "Where the region")
+    shares = [int(row[1].split("%")[0].lstrip("<>")) for row in scenarios]
+    assert shares == sorted(shares, reverse=True) and len(shares) >= 3
+    # what-if changes are the differences of the percentages shown
+    whatifs = _rows(text, "Probabilities under each what-if")
+    assert whatifs
+    for row in whatifs:
+        before, after = (int(cell.rstrip("%").lstrip("<>")) for cell in row[2:4])
+        change = 0 if row[4] == "0 pts" else int(row[4].removesuffix(" pts"))
+        assert change == after - before, row
+    # medians named as medians, captions that match their figures, the rank test explained
+    assert "posterior median \\[90 % interval\\]" in text
+    assert "posterior mean" not in text
+    assert "white cells" not in text and "pale grey cells have none" in text
+    assert "The p in each rank panel tests whether the chains sample the same distribution" in text
+    assert PLUS_MINUS_MEANS in text
 
 
 @pytest.mark.parametrize("quarter", ["2026", "2026Q5", "26Q4", "2026q4"])
