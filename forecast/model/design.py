@@ -7,13 +7,13 @@ covers, so a yearly value in a quarterly model observes the mean of four latent 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from forecast.data.codebook import Codebook
+from forecast.data.codebook import Codebook, Indicator
 from forecast.dims import POLES
 from forecast.errors import DataError
 from forecast.model.spec import AlignmentSpec
@@ -90,6 +90,11 @@ class ModelData:
     share_clip: float
     #: indicators of the spec left out because every observation in the window is the same
     left_out: tuple[str, ...] = ()
+    #: per indicator, the standardised link value of its kind's floor and ceiling (a share's
+    #: clip and one minus it, a positive indicator's zero when it has an offset; -inf and inf
+    #: where none): a value there means "at or beyond" and is censored in the likelihood
+    lower: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+    upper: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
 
     @property
     def n_steps(self) -> int:
@@ -281,10 +286,38 @@ def build_model_data(
         scale=scale,
         offset=offset,
         typical_trials=typical,
+        lower=(floor_link(cb, spec.share_clip, low=True) - centre) / scale,
+        upper=(floor_link(cb, spec.share_clip, low=False) - centre) / scale,
         obs=obs,
         share_clip=spec.share_clip,
         left_out=left_out,
     )
+
+
+def floor_link(cb: list[Indicator], clip: float, *, low: bool) -> NDArray[np.float64]:
+    """Link value of each indicator's floor (``low``) or ceiling; -inf or inf where none.
+
+    A share is clipped to ``[clip, 1 - clip]`` before its logit, so its floor and ceiling are
+    the clip's logits; a positive indicator with an offset observes ``log(value + offset)``,
+    whose floor ``log(offset)`` is a true zero.
+
+    Examples
+    --------
+    >>> from forecast.data.codebook import load_codebook
+    >>> cb = load_codebook()
+    >>> floor_link([cb["trade_share_rus"], cb["china_finance"], cb["us_aid"]], 0.01,
+    ...            low=True).round(3).tolist()
+    [-4.595, 0.0, -inf]
+    """
+    out: list[float] = []
+    for c in cb:
+        if c.kind == "share":
+            out.append(float(to_link(clip if low else 1.0 - clip, "share", clip=clip)))
+        elif c.kind == "positive" and c.offset > 0 and low:
+            out.append(float(np.log(c.offset)))
+        else:
+            out.append(-np.inf if low else np.inf)
+    return np.asarray(out, dtype=float)
 
 
 def without_variation(

@@ -201,6 +201,8 @@ def constant_dataset(data: ModelData, spec: AlignmentSpec) -> xr.Dataset:
             "step": data.step,
             "share_clip": data.share_clip,
             "drift_damping": spec.projection.drift_damping,
+            "deviation": spec.deviation,
+            "deviation_initial_sd": spec.priors.deviation_initial_sd,
         },
     )
 

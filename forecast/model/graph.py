@@ -108,6 +108,8 @@ def _family_position(data: ModelData, family: str) -> NDArray[np.int64]:
 INDEX_DTYPE = np.int32
 #: dtype of every real array that enters the graph
 REAL_DTYPE = np.float64
+#: censoring bound of a value not at its kind's bound: beyond any standardised value
+CENSOR_SENTINEL = 1e6
 
 
 def observation_arrays(data: ModelData) -> dict[str, NDArray]:
@@ -144,8 +146,58 @@ def observation_arrays(data: ModelData) -> dict[str, NDArray]:
             assert np.all(obs.previous[has_prev] == np.flatnonzero(has_prev) - 1)
             arrays["gaussian_obs_gap"] = obs.gap.astype(REAL_DTYPE)
             arrays["gaussian_obs_se"] = obs.se.astype(REAL_DTYPE)
+            lower, upper = censoring_bounds(data)
+            arrays["gaussian_obs_lower"] = lower
+            arrays["gaussian_obs_upper"] = upper
     arrays["centring_weight"] = centring_weights(data).astype(REAL_DTYPE)
     return arrays
+
+
+def deviation_variance(
+    noise: pt.TensorVariable,
+    phi: pt.TensorVariable,
+    gap: pt.TensorVariable,
+    has_prev: pt.TensorVariable,
+    spec: AlignmentSpec,
+) -> pt.TensorVariable:
+    """Conditional variance of an AR(1) deviation given the previous one, ``gap`` periods back.
+
+    ``deviation = "stationary"``: ``noise`` is the stationary sd, so the variance is
+    ``noise^2 (1 - phi^(2 gap))`` (``noise^2`` for a series' first value). ``"innovation"``:
+    ``noise`` is the innovation sd, the variance ``noise^2 sum(phi^(2 j), j < gap)``, which
+    is ``noise^2 gap`` at ``phi = 1`` (a random walk: a series can leave its latent-implied
+    level for good); a series' first value has the stationary variance capped at
+    ``deviation_initial_sd^2``.
+    """
+    if spec.deviation == "stationary":
+        return noise**2 * (1.0 - has_prev * (phi**gap) ** 2)
+    q = phi**2
+    near_one = pt.abs(1.0 - q) < 1e-6
+    safe = pt.switch(near_one, 0.5, q)
+    steps = pt.maximum(gap, 1.0)
+    gain = pt.switch(near_one, steps, (1.0 - safe**steps) / (1.0 - safe))
+    initial = 1.0 / ((1.0 - q) / noise**2 + 1.0 / spec.priors.deviation_initial_sd**2)
+    return pt.switch(has_prev > 0, noise**2 * gain, initial)
+
+
+def censoring_bounds(data: ModelData) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Censoring bounds of each Gaussian observation: its value where it sits at its kind's bound.
+
+    A share of 0 is stored as the clip, a zero commitment as ``log(offset)``: such a value says
+    "at or beyond", and the likelihood reads it as the probability of being there (a run of
+    zeros no longer makes the density of a frozen AR(1) deviation unbounded). Any other value
+    gets bounds no standardised value reaches, so its density is read as usual.
+    """
+    obs = data.obs["gaussian"]
+    y = obs.y.astype(REAL_DTYPE)
+    low = data.lower[obs.indicator] if data.lower.size else np.full(y.shape, -np.inf)
+    high = data.upper[obs.indicator] if data.upper.size else np.full(y.shape, np.inf)
+    at_low = y <= low + 1e-9
+    at_high = y >= high - 1e-9
+    return (
+        np.where(at_low, y, -CENSOR_SENTINEL).astype(REAL_DTYPE),
+        np.where(at_high, y, CENSOR_SENTINEL).astype(REAL_DTYPE),
+    )
 
 
 def centring_weights(data: ModelData) -> NDArray[np.float64]:
@@ -317,11 +369,11 @@ def build_alignment_model(data: ModelData, spec: AlignmentSpec) -> pm.Model:
             return level + loading_signed[ind] * theta_bar
 
         if "gaussian_obs_y" in arrays:
-            # Each Gaussian indicator deviates from the latent by its own stationary AR(1)
-            # process (marginal sd `noise`, autocorrelation `persistence` per period of its
-            # own frequency), so a series' persistent idiosyncrasies need not be explained by
-            # the latent. The likelihood is the exact sequence of one-step conditionals, gaps
-            # included: r_t | r_prev ~ N(phi^d r_prev, noise^2 (1 - phi^(2 d))).
+            # Each Gaussian indicator deviates from the latent by its own AR(1) process
+            # (autocorrelation `persistence` per period of its own frequency, scale `noise`:
+            # see deviation_variance), so a series' persistent idiosyncrasies need not be
+            # explained by the latent. The likelihood is the exact sequence of one-step
+            # conditionals, gaps included: r_t | r_prev ~ N(phi^d r_prev, variance).
             noise = pm.LogNormal(
                 "noise", np.log(p.noise_sd), p.noise_log_sd, dims=GAUSSIAN_INDICATOR
             )
@@ -337,12 +389,17 @@ def build_alignment_model(data: ModelData, spec: AlignmentSpec) -> pm.Model:
             resid = y - mu
             resid_prev = pt.concatenate([pt.zeros((1,)), resid[:-1]])
             carry = has_prev * phi_d * resid_prev
-            shrink = 1.0 - has_prev * phi_d**2
-            # a value published with a standard error adds its variance
-            pm.Normal(
+            variance = deviation_variance(
+                noise[local], persistence[local], arrays["gaussian_obs_gap"], has_prev, spec
+            )
+            # a value published with a standard error adds its variance; a value at its
+            # kind's bound (an arms share of 0) is censored there (see censoring_bounds)
+            sigma = pt.sqrt(variance + arrays["gaussian_obs_se"] ** 2)
+            pm.Censored(
                 "y_gaussian",
-                mu=mu + carry,
-                sigma=pt.sqrt(noise[local] ** 2 * shrink + arrays["gaussian_obs_se"] ** 2),
+                pm.Normal.dist(mu=mu + carry, sigma=sigma),
+                lower=arrays["gaussian_obs_lower"],
+                upper=arrays["gaussian_obs_upper"],
                 observed=y,
                 dims=obs_dim("gaussian"),
             )

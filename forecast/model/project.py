@@ -164,6 +164,18 @@ def _linear_predictor(
     return eta.transpose(CHAIN, DRAW, STATE, "target")
 
 
+def variance_gain(phi: NDArray, gap: int) -> NDArray:
+    """``sum(phi^(2 j), j < gap)``: what an AR(1) variance gains over ``gap`` periods.
+
+    Examples
+    --------
+    >>> variance_gain(np.array([0.0, 0.5, 1.0]), 2).tolist()
+    [1.0, 1.25, 2.0]
+    """
+    q = np.asarray(phi, dtype=float) ** 2
+    return np.sum(q[..., None] ** np.arange(gap), axis=-1)
+
+
 def _ar_deviations(
     posterior: xr.DataTree,
     indicator: str,
@@ -174,16 +186,21 @@ def _ar_deviations(
     """AR(1) deviations of a Gaussian indicator, each conditional on the latest earlier observation.
 
     For a period with an earlier observation of its series (a fitted year or the horizon),
-    the deviation is ``phi^d r + noise sqrt(1 - phi^(2d)) eps`` with ``r`` the residual at
-    that observation; before a series' first observation it is ``noise * eps``. This is the
-    model's own one-step-ahead predictive, so history and horizon are treated alike.
+    the deviation is ``phi^d r`` plus noise with the likelihood's conditional variance
+    (:func:`forecast.model.graph.deviation_variance`) with ``r`` the residual at that
+    observation; before a series' first observation it has the first value's variance. This
+    is the model's own one-step-ahead predictive, so history and horizon are treated alike.
     """
     post = group(posterior, "posterior")
+    const = group(posterior, "constant_data")
+    innovation = str(const.attrs.get("deviation", "stationary")) == "innovation"
+    cap = float(const.attrs.get("deviation_initial_sd", 1.0))
     noise = post["noise"].sel(gaussian_indicator=indicator).values[:, :, None]
     phi = post["persistence"].sel(gaussian_indicator=indicator).values[:, :, None]
     n_chain, n_draw, n_state, n_period = eta.shape
     eps = rng.standard_normal((n_chain, n_draw, n_state, n_period))
-    dev = noise[..., None] * eps
+    first_sd = np.sqrt(1.0 / ((1.0 - phi**2) / noise**2 + 1.0 / cap**2)) if innovation else noise
+    dev = first_sd[..., None] * eps
     y = group(posterior, "observed_data")["y_gaussian"]
     dim = y.dims[0]
     mine = y[f"{dim}_{INDICATOR}"].values == indicator
@@ -209,9 +226,9 @@ def _ar_deviations(
                 continue
             gap = (period - obs_period[rows[last_obs]]).n
             phi_d = phi[:, :, 0] ** gap
+            gain = variance_gain(phi[:, :, 0], gap) if innovation else 1.0 - phi_d**2
             dev[:, :, s_pos, j] = (
-                phi_d * resid[:, :, last_obs]
-                + noise[:, :, 0] * np.sqrt(1.0 - phi_d**2) * eps[:, :, s_pos, j]
+                phi_d * resid[:, :, last_obs] + noise[:, :, 0] * np.sqrt(gain) * eps[:, :, s_pos, j]
             )
         # a value published with a standard error: the series' median one, as the likelihood
         se = float(np.median(obs_se[rows]))

@@ -15,6 +15,7 @@ import xarray as xr
 from forecast.dims import INDICATOR, PERIOD, POLE, STATE
 from forecast.model.design import ModelData
 from forecast.model.graph import build_alignment_model
+from forecast.model.project import variance_gain
 from forecast.model.random_walk import drift_given_realised
 from forecast.model.spec import AlignmentSpec
 
@@ -97,7 +98,7 @@ def simulate(
         obs[family] = replace(data.obs[family], y=np.asarray(values[key], dtype=float))
     if len(data.obs["gaussian"]):
         rng = np.random.default_rng(random_seed + 1)
-        obs["gaussian"] = replace(data.obs["gaussian"], y=_gaussian_values(data, values, rng))
+        obs["gaussian"] = replace(data.obs["gaussian"], y=_gaussian_values(data, spec, values, rng))
     truth = xr.Dataset(
         {
             "alignment": ((STATE, POLE, PERIOD), values["alignment"]),
@@ -118,7 +119,9 @@ def simulate(
     return Simulation(replace(data, obs=obs), truth)
 
 
-def _gaussian_values(data: ModelData, values: dict, rng: np.random.Generator) -> np.ndarray:
+def _gaussian_values(
+    data: ModelData, spec: AlignmentSpec, values: dict, rng: np.random.Generator
+) -> np.ndarray:
     """Linear predictor plus AR(1) deviations, series by series in time order, plus ``se``."""
     g = data.obs["gaussian"]
     theta = np.asarray(values["alignment"])  # (state, pole, period)
@@ -134,10 +137,19 @@ def _gaussian_values(data: ModelData, values: dict, rng: np.random.Generator) ->
     phi = np.asarray(values["persistence"])[local[g.indicator]]
     resid = np.zeros(len(g))
     eps = rng.standard_normal(len(g))
+    innovation = spec.deviation == "innovation"
+    cap = spec.priors.deviation_initial_sd
     for j in range(len(g)):
         if g.previous[j] >= 0:
             phi_d = phi[j] ** g.gap[j]
-            resid[j] = phi_d * resid[j - 1] + noise[j] * np.sqrt(1.0 - phi_d**2) * eps[j]
+            gain = variance_gain(phi[j : j + 1], int(g.gap[j]))[0] if innovation else 1 - phi_d**2
+            resid[j] = phi_d * resid[j - 1] + noise[j] * np.sqrt(gain) * eps[j]
+        elif innovation:
+            resid[j] = eps[j] / np.sqrt((1.0 - phi[j] ** 2) / noise[j] ** 2 + 1.0 / cap**2)
         else:
             resid[j] = noise[j] * eps[j]
-    return mu + resid + g.se * rng.standard_normal(len(g))
+    value = mu + resid + g.se * rng.standard_normal(len(g))
+    # values beyond a kind's bound are recorded at it, as the panel records a 0 share
+    if data.lower.size:
+        value = np.clip(value, data.lower[g.indicator], data.upper[g.indicator])
+    return value

@@ -16,6 +16,8 @@ from forecast.tomlfile import check_finite, check_keys, expect_type, read_toml
 
 DEFAULT_MODEL = Path(__file__).resolve().parents[2] / "models" / "alignment.toml"
 METHODS = ("nuts", "pathfinder", "advi")
+#: how a Gaussian indicator's AR(1) deviation is scaled (see forecast.model.graph)
+DEVIATIONS = ("stationary", "innovation")
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,7 @@ class Priors:
     loading_log_sd: float = 0.35
     noise_sd: float = 0.5
     noise_log_sd: float = 0.4
+    deviation_initial_sd: float = 1.0
     persistence_alpha: float = 2.0
     persistence_beta: float = 2.0
     concentration_mean: float = 100.0
@@ -96,6 +99,7 @@ class AlignmentSpec:
     correlated_innovations: bool = True
     overdispersion: bool = True
     share_clip: float = 0.01
+    deviation: str = "stationary"
     priors: Priors = field(default_factory=Priors)
     sampler: SamplerSettings = field(default_factory=SamplerSettings)
     projection: ProjectionSettings = field(default_factory=ProjectionSettings)
@@ -195,6 +199,7 @@ def load_model_spec(path: str | Path, codebook: Codebook) -> AlignmentSpec:
             "correlated_innovations",
             "overdispersion",
             "share_clip",
+            "deviation",
         },
         prefix="model",
     )
@@ -213,6 +218,11 @@ def load_model_spec(path: str | Path, codebook: Codebook) -> AlignmentSpec:
     overdispersion = expect_type(
         path, "model.overdispersion", model.get("overdispersion", True), bool
     )
+    deviation = expect_type(path, "model.deviation", model.get("deviation", "stationary"), str)
+    if deviation not in DEVIATIONS:
+        raise SpecError(
+            path, f"deviation must be one of {', '.join(DEVIATIONS)}", key="model.deviation"
+        )
     clip = float(expect_type(path, "model.share_clip", model.get("share_clip", 0.01), (int, float)))
     if not 0 < clip < 0.5:
         raise SpecError(path, "share_clip must be in (0, 0.5)", key="model.share_clip")
@@ -291,6 +301,7 @@ def load_model_spec(path: str | Path, codebook: Codebook) -> AlignmentSpec:
         correlated_innovations=corr,
         overdispersion=overdispersion,
         share_clip=clip,
+        deviation=deviation,
         priors=priors,
         sampler=sampler,
         projection=projection,
