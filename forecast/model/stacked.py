@@ -63,7 +63,7 @@ def write_weights(path: str | Path, table: pd.DataFrame, provenance: dict[str, o
     lines = [
         "# Stacking weights of the model with the persistence and local-level baselines, per",
         "# indicator family and horizon, learned by `forecast backtest --write-weights` from",
-        "# every cell of the pseudo-real-time backtest (forecast/evaluation/stacked_forecast.py).",
+        "# every cell of the pseudo-real-time backtest (forecast/model/stacked.py).",
         "",
         "[provenance]",
     ]
