@@ -19,6 +19,8 @@ import signal
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from distributed import Client, LocalCluster, as_completed, get_worker
@@ -76,8 +78,86 @@ def worker_threads() -> int:
     return int(get_worker().state.nthreads)
 
 
+@dataclass(frozen=True)
+class SchedulerTLS:
+    """The files of a TLS connection to an external Dask scheduler (mutual TLS).
+
+    A scheduler runs whatever the client sends it: tasks travel pickled, and unpickling runs
+    code. Over ``tcp://`` anyone who can reach the scheduler's port can run code on its
+    workers, and anyone on the path can read or alter the tasks and results. Over ``tls://``
+    with these files, client and scheduler prove who they are to each other with certificates
+    signed by ``ca_file`` and the traffic is encrypted (Dask's ``distributed.security``).
+
+    Parameters
+    ----------
+    ca_file
+        The certificate authority that signed the scheduler's (and the workers') certificates.
+    cert, key
+        This client's certificate and private key (PEM), signed by the same authority.
+    """
+
+    ca_file: Path
+    cert: Path
+    key: Path
+
+    def security(self) -> Any:
+        """Return the ``distributed.security.Security`` of this client, files checked."""
+        from distributed.security import Security
+
+        for option, path in (
+            ("--tls-ca-file", self.ca_file),
+            ("--tls-cert", self.cert),
+            ("--tls-key", self.key),
+        ):
+            if not path.is_file():
+                raise ForecastError(f"{option} {path}: no such file")
+        return Security(
+            tls_ca_file=str(self.ca_file),
+            tls_client_cert=str(self.cert),
+            tls_client_key=str(self.key),
+            require_encryption=True,
+        )
+
+
+def scheduler_tls(
+    scheduler: str | None, ca_file: Path | None, cert: Path | None, key: Path | None
+) -> SchedulerTLS | None:
+    """Check the TLS options against the scheduler's address; return them when given.
+
+    A ``tls://`` address needs all three files; the files need a ``tls://`` address (given
+    with ``tcp://`` they would be ignored, and the user would believe the link secure).
+
+    Examples
+    --------
+    >>> scheduler_tls("tcp://10.0.0.5:8786", None, None, None) is None
+    True
+    >>> scheduler_tls("tls://10.0.0.5:8786", Path("ca.pem"), None, None)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    forecast.errors.ForecastError: --scheduler tls://...: give --tls-ca-file, ...
+    """
+    given = [p for p in (ca_file, cert, key) if p is not None]
+    tls = scheduler is not None and scheduler.startswith("tls://")
+    if not given and not tls:
+        return None
+    if scheduler is None:
+        raise ForecastError("--tls-ca-file, --tls-cert and --tls-key go with --scheduler tls://...")
+    if not tls:
+        raise ForecastError(
+            f"--scheduler {scheduler}: the TLS files need a tls:// address (tls://host:port)"
+        )
+    if ca_file is None or cert is None or key is None:
+        raise ForecastError("--scheduler tls://...: give --tls-ca-file, --tls-cert and --tls-key")
+    return SchedulerTLS(ca_file=ca_file, cert=cert, key=key)
+
+
 @contextmanager
-def dask_client(*, workers: int | None = None, scheduler: str | None = None) -> Iterator[Client]:
+def dask_client(
+    *,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    tls: SchedulerTLS | None = None,
+) -> Iterator[Client]:
     """Yield a Dask client on a new local cluster or an existing scheduler, plugin registered.
 
     Parameters
@@ -87,16 +167,21 @@ def dask_client(*, workers: int | None = None, scheduler: str | None = None) -> 
         runs its chains one after the other on its worker's thread, so ``N`` workers keep
         ``N`` cores busy and the work scales with the workers, not with the chains.
     scheduler
-        Address of an existing scheduler (``tcp://host:8786``); its workers must have this
-        package installed.
+        Address of an existing scheduler (``tls://host:8786`` or ``tcp://host:8786``); its
+        workers must have this package installed. The scheduler and its workers run the tasks
+        this client sends them, pickled: use only a scheduler you trust, over TLS where the
+        network is not yours alone.
+    tls
+        Certificates for a ``tls://`` scheduler (:class:`SchedulerTLS`).
     """
     if (workers is None) == (scheduler is None):
         raise ForecastError("give either --workers or --scheduler, not both")
     if workers is not None and workers < 1:
         raise ForecastError("--workers must be at least 1")
     if scheduler is not None:
+        security = tls.security() if tls is not None else None
         try:
-            client = Client(scheduler, timeout=10)
+            client = Client(scheduler, timeout=10, security=security)
         except (OSError, TimeoutError) as err:
             raise ForecastError(f"--scheduler {scheduler}: cannot connect ({err})") from None
         try:

@@ -122,7 +122,23 @@ def backtest(
         ),
     ] = None,
     scheduler: Annotated[
-        str | None, typer.Option("--scheduler", help="Address of an existing Dask scheduler.")
+        str | None,
+        typer.Option(
+            "--scheduler",
+            help="Address of an existing Dask scheduler you trust (it runs the pickled tasks "
+            "sent to it); tls://host:port with the --tls-* files for an encrypted, "
+            "authenticated link.",
+        ),
+    ] = None,
+    tls_ca_file: Annotated[
+        Path | None,
+        typer.Option("--tls-ca-file", help="CA certificate of a tls:// scheduler (PEM)."),
+    ] = None,
+    tls_cert: Annotated[
+        Path | None, typer.Option("--tls-cert", help="This client's TLS certificate (PEM).")
+    ] = None,
+    tls_key: Annotated[
+        Path | None, typer.Option("--tls-key", help="This client's TLS private key (PEM).")
     ] = None,
     quiet: QuietOpt = False,
     drift_damping: Annotated[
@@ -157,6 +173,9 @@ def backtest(
         )
     if workers is not None and scheduler is not None:
         raise typer.BadParameter("give --workers or --scheduler, not both", param_hint="--workers")
+    from forecast.scaleout import scheduler_tls
+
+    tls = scheduler_tls(scheduler, tls_ca_file, tls_cert, tls_key)
     output_dir(out, "--out")
     codebook = load_codebook()
     spec = load_model_spec(model, codebook)
@@ -178,6 +197,12 @@ def backtest(
         if workers
         else (f"Dask scheduler {scheduler}" if scheduler else "serial")
     )
+    if scheduler is not None and tls is None:
+        typer.echo(
+            f"note: {scheduler} is not TLS: the link is neither encrypted nor authenticated, "
+            "and the scheduler runs the pickled tasks it gets (README, Dask scheduler)",
+            err=True,
+        )
     typer.echo(
         f"backtest of {model.name} on {data}: origins {origins}, horizons {horizon}, "
         f"{settings.label}, seed {seed}, {where}"
@@ -187,7 +212,7 @@ def backtest(
         if workers is not None or scheduler is not None:
             from forecast.scaleout import dask_client
 
-            client = stack.enter_context(dask_client(workers=workers, scheduler=scheduler))
+            client = stack.enter_context(dask_client(workers=workers, scheduler=scheduler, tls=tls))
         progress = stack.enter_context(progress_for(quiet=quiet))
         status = stack.enter_context(
             progress.step(f"backtest: refitting at {len(settings.origins)} origins")

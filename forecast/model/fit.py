@@ -116,17 +116,26 @@ def compile_model(
     leaves one signature per key. The compile is reported on ``progress``, saying whether it
     is likely the first on this machine (:mod:`forecast.model.compile_cache`).
     """
+    model = compilable_model(data, spec)
+    start = time.perf_counter()
+    compiled = compile_nutpie(model, structure_key(data, spec), progress=progress)
+    return model, compiled, time.perf_counter() - start
+
+
+def compile_nutpie(model: pm.Model, key: object, *, progress: Progress = SILENT) -> Any:
+    """Compile ``model`` with nutpie as is, reporting the compile of structure ``key``.
+
+    The model is compiled without freezing (see :func:`compile_model` for why the caller
+    freezes only the structural dimensions).
+    """
     import nutpie
 
     from forecast.model.compile_cache import compile_note, mark_compiled
 
-    model = compilable_model(data, spec)
-    key = structure_key(data, spec)
-    start = time.perf_counter()
     with progress.step("compiling the model", compile_note(key)), ieee_numba():
         compiled = nutpie.compile_pymc_model(model, freeze_model=False)
     mark_compiled(key)
-    return model, compiled, time.perf_counter() - start
+    return compiled
 
 
 @dataclass
