@@ -260,6 +260,7 @@ def backtest(
 
         provenance = provenance_now(
             spec_sha256=spec.sha256,
+            model_sha256=spec.model_sha256,
             panel_sha256=panel_sha256(data),
             origins=origins,
             horizons=horizon,

@@ -164,7 +164,7 @@ def predict(
 
 
 def _report_forecast(stored: Run, forecast: xr.Dataset, paths: dict[str, Path]) -> None:
-    typer.echo(f"forecast: {forecast.attrs['forecast']} ({forecast.attrs['forecast_note']})")
+    # the warnings first: they qualify everything after them
     if not stored.converged:
         typer.echo(f"NOT CONVERGED: run {stored.run_id} did not pass the convergence gates")
     if forecast.attrs["approximate"]:
@@ -172,5 +172,6 @@ def _report_forecast(stored: Run, forecast: xr.Dataset, paths: dict[str, Path]) 
             f"APPROXIMATE: run {stored.run_id} was fitted with "
             f"{forecast.attrs['inference_method']}, an approximation of the posterior"
         )
+    typer.echo(f"forecast: {forecast.attrs['forecast']} ({forecast.attrs['forecast_note']})")
     for path in paths.values():
         typer.echo(f"wrote {path}")

@@ -118,6 +118,16 @@ class AlignmentSpec:
         text = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()
 
+    @property
+    def model_sha256(self) -> str:
+        """Hash of everything but the sampler settings: the model and its projection.
+
+        What the stacking weights depend on (:mod:`forecast.model.stacked`): a fit with more
+        draws, another seed or another target acceptance estimates the same model, so
+        ``forecast fit --draws 4000`` keeps the backtested weights.
+        """
+        return model_sha256(self.to_dict())
+
     def replace_sampler(self, **changes: Any) -> AlignmentSpec:
         """Return a copy with some sampler settings changed (``None`` values are ignored)."""
         current = asdict(self.sampler)
@@ -306,3 +316,17 @@ def load_model_spec(path: str | Path, codebook: Codebook) -> AlignmentSpec:
         sampler=sampler,
         projection=projection,
     )
+
+
+def model_sha256(content: dict[str, Any]) -> str:
+    """Hash of a spec's content (:meth:`AlignmentSpec.to_dict`) without its sampler table.
+
+    Examples
+    --------
+    >>> a = {"indicators": ["x"], "sampler": {"draws": 1000}}
+    >>> model_sha256(a) == model_sha256(a | {"sampler": {"draws": 4000}})
+    True
+    """
+    model = {k: v for k, v in content.items() if k != "sampler"}
+    text = json.dumps(model, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()

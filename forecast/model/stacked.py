@@ -54,8 +54,21 @@ class StackingWeights:
 
     @property
     def spec_sha256(self) -> str:
-        """Hash of the model spec the backtest fitted."""
+        """Hash of the model spec the backtest fitted (sampler settings included)."""
         return str(self.provenance.get("spec_sha256", ""))
+
+    @property
+    def model_sha256(self) -> str:
+        """Hash of that spec without its sampler settings (see ``spec.model_sha256``)."""
+        return str(self.provenance.get("model_sha256", ""))
+
+    def fits(self, spec_content: dict[str, object], spec_sha256: str) -> bool:
+        """Whether these weights were learned for a run of this spec (any sampler settings)."""
+        from forecast.model.spec import model_sha256
+
+        if self.model_sha256:
+            return self.model_sha256 == model_sha256(spec_content)
+        return self.spec_sha256 == spec_sha256
 
 
 def write_weights(path: str | Path, table: pd.DataFrame, provenance: dict[str, object]) -> None:

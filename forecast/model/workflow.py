@@ -167,7 +167,8 @@ def _no_stacking(run: Run, weights_path: Path) -> str:
     if not weights_path.is_file():
         return f"no stacking weights at {weights_path}: the model's own forecast"
     weights = read_weights(weights_path)
-    if weights.spec_sha256 != run.manifest["spec"]["sha256"]:
+    spec = run.manifest["spec"]
+    if not weights.fits(spec.get("content", {}), spec["sha256"]):
         return (
             f"the stacking weights in {weights_path} were learned for another model spec: "
             "the model's own forecast"

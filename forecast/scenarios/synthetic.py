@@ -2,7 +2,8 @@
 
 Used by the scenario layer's examples and tests, so that they need no fitted model: random
 walks with a drift per pole for the latent, and a few share indicators that follow their
-pole's latent through a logistic link, all from an explicit seed.
+pole's latent through a logistic link, and UN ideal-point distances that shrink as it rises,
+all from an explicit seed.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from forecast.dims import (
 )
 
 #: indicator key -> (pole, intercept on the logit scale) of the synthetic share indicators
-#: (the keys the default scenarios read, at roughly their 2020 levels)
+#: (the keys the default scenarios read, at roughly their latest levels)
 SYNTHETIC_INDICATORS: Mapping[str, tuple[str, float]] = {
     "trade_share_rus": ("RUS", -1.4),
     "unga_agree_rus": ("RUS", 0.8),
@@ -35,6 +36,14 @@ SYNTHETIC_INDICATORS: Mapping[str, tuple[str, float]] = {
     "trade_share_chn": ("CHN", -1.6),
     "arms_share_chn": ("CHN", -2.0),
     "trade_share_eu": ("WEST", -1.8),
+}
+
+#: indicator key -> (pole, log distance at a latent of 0) of the synthetic ideal-point
+#: distances (sign -1: closer means more aligned)
+SYNTHETIC_DISTANCES: Mapping[str, tuple[str, float]] = {
+    "unga_ideal_rus": ("RUS", -0.3),
+    "unga_ideal_chn": ("CHN", -0.5),
+    "unga_ideal_usa": ("WEST", 1.0),
 }
 
 
@@ -98,6 +107,11 @@ def synthetic_forecast(
         noise = 0.2 * rng.standard_normal(eta.shape)
         share = eta.copy(data=1.0 / (1.0 + np.exp(-(eta.values + noise))))
         pieces.append(share.expand_dims({INDICATOR: [key]}))
+    for key, (pole, log_distance) in SYNTHETIC_DISTANCES.items():
+        eta = log_distance - 0.5 * alignment.sel({POLE: pole}, drop=True)
+        noise = 0.1 * rng.standard_normal(eta.shape)
+        distance = eta.copy(data=np.exp(eta.values + noise))
+        pieces.append(distance.expand_dims({INDICATOR: [key]}))
     indicators = xr.concat(pieces, dim=INDICATOR).transpose(CHAIN, DRAW, STATE, INDICATOR, PERIOD)
     ds = xr.Dataset({ALIGNMENT_VAR: alignment, INDICATOR_VAR: indicators})
     ds.attrs.update(

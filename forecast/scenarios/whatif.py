@@ -19,7 +19,7 @@ import pandas as pd
 import xarray as xr
 
 from forecast.dims import PARTITION, PERIOD, POLE, SCENARIO, STATE, WHATIF
-from forecast.errors import SpecError
+from forecast.errors import ForecastError, SpecError
 from forecast.model.project import future_steps, project
 from forecast.model.trees import group
 from forecast.periods import PANDAS_FREQ, PER_YEAR, format_period, frequency_of, parse_period
@@ -294,11 +294,19 @@ def whatif_probabilities(
     posterior
         The run's posterior DataTree.
     baseline
-        The run's baseline forecast: its ``until`` and ``random_seed`` attributes fix the
-        what-ifs' horizon and seed, so every comparison is paired.
+        The run's baseline forecast, the model's own (``attrs["forecast"]`` ``model``, as
+        :func:`~forecast.model.project.project` writes it): its ``until`` and
+        ``random_seed`` attributes fix the what-ifs' horizon and seed, so every comparison
+        is paired. A stacked forecast is refused: its baseline draws could not be paired.
     scenarios, whatifs
         The loaded specs.
     """
+    kind = str(baseline.attrs.get("forecast", "model"))
+    if kind != "model":
+        raise ForecastError(
+            f"what-ifs compare with the model's own forecast, not a {kind} one "
+            "(forecast_run(..., forecast='model'))"
+        )
     check_claims(whatifs, scenarios)
     base = scenario_probabilities(baseline, scenarios)
     until = str(baseline.attrs["until"])

@@ -68,9 +68,11 @@ def run_scenarios(run: Run, spec: ScenarioSpec) -> ScenarioResult:
 def run_whatifs(run: Run, spec: ScenarioSpec, whatifs: WhatIfSpec) -> WhatIfResult:
     """Score a spec on a run under each what-if beside the baseline (``forecast whatif``).
 
-    The baseline is projected afresh with the run's seed rather than read from a stored
-    ``forecast.nc``: the what-ifs are projected by the same code with the same seed, so the
-    comparison is paired draw by draw whatever version of the code wrote the stored file.
+    The baseline is the model's own forecast (not the stacked one), projected afresh with
+    the run's seed rather than read from a stored ``forecast.nc``: the what-ifs shock the
+    model's latent and are projected by the same code with the same seed, so the comparison
+    is paired draw by draw whatever version of the code wrote the stored file. (A stacked
+    baseline would mix in persistence draws that no shock can move.)
     """
-    baseline = forecast_run(run, _horizon(run, spec.periods()))
+    baseline = forecast_run(run, _horizon(run, spec.periods()), forecast="model")
     return whatif_probabilities(run.posterior(), baseline, spec, whatifs)

@@ -193,3 +193,35 @@ def test_stacked_forecast_mixes_future_cells_only(codebook):
     future = cells.sel(period="2021").values.reshape(-1)
     assert (future == 0.9).sum() == 50 and (future < 0.5).sum() == 50
     assert out.attrs["forecast"] == "stacked"
+
+
+def test_weights_fit_a_run_of_their_model_whatever_its_sampler_settings(default_spec):
+    from dataclasses import replace
+
+    from forecast.model.stacked import StackingWeights
+
+    table = pd.DataFrame()
+    weights = StackingWeights(table, {"model_sha256": default_spec.model_sha256})
+    more_draws = default_spec.replace_sampler(draws=4000, target_accept=0.99)
+    assert more_draws.sha256 != default_spec.sha256
+    assert weights.fits(more_draws.to_dict(), more_draws.sha256)
+    damped = replace(default_spec, projection=replace(default_spec.projection, drift_damping=0.5))
+    assert not weights.fits(damped.to_dict(), damped.sha256)
+    # weights written before the model hash existed match the whole spec's hash only
+    legacy = StackingWeights(table, {"spec_sha256": default_spec.sha256})
+    assert legacy.fits(default_spec.to_dict(), default_spec.sha256)
+    assert not legacy.fits(more_draws.to_dict(), more_draws.sha256)
+
+
+def test_the_installed_weights_fit_the_default_spec(default_spec):
+    from forecast.model.stacked import DEFAULT_STACKING, read_weights
+
+    weights = read_weights(DEFAULT_STACKING)
+    assert weights.fits(default_spec.to_dict(), default_spec.sha256)
+
+
+@pytest.fixture
+def default_spec(codebook):
+    from forecast.model.spec import DEFAULT_MODEL, load_model_spec
+
+    return load_model_spec(DEFAULT_MODEL, codebook)

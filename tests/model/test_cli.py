@@ -161,7 +161,7 @@ def test_predict_to_another_directory_and_horizon(
     out = tmp_path / "out"
     before = sorted(p.name for p in bundled_run.path.iterdir())
     # the largest seed a command accepts goes through to the stored forecast's attributes
-    args = ["predict", str(bundled_run.path), "--until", "2023", "--out", str(out)]
+    args = ["predict", str(bundled_run.path), "--until", "2027", "--out", str(out)]
     result = run_cli([*args, "--seed", str(MAX_SEED)], capsys)
     assert result.code == 0, result
     assert sorted(p.name for p in bundled_run.path.iterdir()) == before
@@ -171,7 +171,7 @@ def test_predict_to_another_directory_and_horizon(
         "indicators.csv",
     ]
     alignment = pd.read_csv(out / "alignment.csv", dtype={PERIOD: str})
-    assert alignment[PERIOD].max() == "2023"
+    assert alignment[PERIOD].max() == "2027"
     with xr.open_dataset(out / "forecast.nc", engine="h5netcdf") as stored:
         assert int(stored.attrs["random_seed"]) == MAX_SEED
 
@@ -183,7 +183,7 @@ def test_predict_before_the_data_end_is_an_error(
         ["predict", str(bundled_run.path), "--until", "2010", "--out", str(tmp_path)], capsys
     )
     assert result.code == 1
-    assert result.errors == "error: --until 2010 is before the last fitted period 2020\n"
+    assert result.errors == "error: --until 2010 is before the last fitted period 2024\n"
     assert list(tmp_path.iterdir()) == []
 
 

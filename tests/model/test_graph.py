@@ -61,7 +61,8 @@ def test_observation_index_gathers_the_right_latent_cells(default_data) -> None:
     n_states, n_poles, n_steps = len(data.states), len(data.poles), data.n_steps
     theta = np.random.default_rng(5).normal(size=(n_states, n_poles, n_steps))
     arrays = observation_arrays(data)
-    for family in ("gaussian", "binomial"):
+    # the default spec's UN indicators are ideal points (Gaussian): no binomial family
+    for family in [f for f in FAMILIES if len(data.obs[f])]:
         obs = data.obs[family]
         index = arrays[f"{family}_obs_theta_index"]
         gathered = (theta.ravel()[index] * arrays[f"{family}_obs_weight"]).sum(axis=1)
@@ -77,13 +78,22 @@ def test_one_likelihood_per_family_and_no_python_loop(
     default_data, tmp_path: Path, codebook: Codebook
 ) -> None:
     spec, data = default_data
-    small = small_spec(REFS + EXTRA)
-    tiny = build_model_data(small_panel(tmp_path, ROWS_3Y, codebook), small, codebook)
+    # the default spec has Gaussian indicators only (UN ideal points): so has the tiny one
+    small = small_spec((*REFS, "arms_share_rus"))
+    rows = [r for r in ROWS_3Y if r[1] != "unga_agree_rus"]
+    tiny = build_model_data(small_panel(tmp_path, rows, codebook), small, codebook)
     models = [build_alignment_model(d, s) for d, s in ((data, spec), (tiny, small))]
     for model, d in zip(models, (data, tiny), strict=True):
         families = [f for f in FAMILIES if len(d.obs[f])]
         assert [rv.name for rv in model.observed_RVs] == [f"y_{f}" for f in families]
     assert [rv.name for rv in models[0].free_RVs] == [rv.name for rv in models[1].free_RVs]
+    # UN votes add the beta-binomial family and its concentration
+    votes = build_model_data(
+        small_panel(tmp_path, ROWS_3Y, codebook), small_spec(REFS + EXTRA), codebook
+    )
+    with_votes = build_alignment_model(votes, small_spec(REFS + EXTRA))
+    assert [rv.name for rv in with_votes.observed_RVs] == ["y_gaussian", "y_binomial"]
+    assert "concentration" in [rv.name for rv in with_votes.free_RVs]
     # 5 states x 13 indicators x 29 years against 2 x 5 x 2: a loop over indicators or states
     # would add nodes per item; a vectorised graph has the same size up to index details
     sizes = [len(list(applys_between(m.value_vars, [m.logp()]))) for m in models]
@@ -95,7 +105,7 @@ def test_structure_key_allows_reuse_on_a_cut_panel(default_data, codebook: Codeb
     spec, data = default_data
     panel = read_panel(DEFAULT_PANEL, codebook)
     cut = panel[panel["period"].str[:4].astype(int) <= 2019]
-    cut_data = build_model_data(cut, spec, codebook, until="2020")
+    cut_data = build_model_data(cut, spec, codebook, until=data.steps[-1])
     assert len(cut_data.obs["gaussian"]) < len(data.obs["gaussian"])
     assert structure_key(cut_data, spec) == structure_key(data, spec)
     assert structure_key(data, spec.replace_sampler(draws=10)) == structure_key(data, spec)
@@ -115,7 +125,10 @@ def test_sign_turns_the_latent_around(tmp_path: Path, codebook: Codebook) -> Non
     data = build_model_data(small_panel(tmp_path, ROWS, flipped), spec, flipped)
     assert data.sign.tolist() == [1.0, 1.0, 1.0, -1.0, -1.0]
     model = build_alignment_model(data, spec)
-    gauss, binom = model["y_gaussian"].owner.inputs, model["y_binomial"].owner.inputs
+    # the Gaussian likelihood is censored at its kind's bounds: its inputs are (the Normal,
+    # lower, upper), and the Normal's are (rng, size, mu, sigma)
+    gauss = model["y_gaussian"].owner.inputs[0].owner.inputs
+    binom = model["y_binomial"].owner.inputs
     # RandomVariable inputs are (rng, size, *parameters): Normal(mu, sigma),
     # BetaBinomial(n, alpha, beta) with alpha / (alpha + beta) = sigmoid(eta)
     outs = model.replace_rvs_by_values([gauss[2], binom[3], binom[4], model["persistence"]])

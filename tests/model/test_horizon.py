@@ -215,9 +215,16 @@ def pooled_forecast(bundled_run) -> xr.Dataset:
 
 
 def test_alignment_intervals_widen_with_the_horizon(pooled_forecast) -> None:
-    w = width(pooled_forecast[ALIGNMENT_VAR].sel({PERIOD: ["2024", *YEARS]}))
-    grows = (w.diff(PERIOD) > 0).all(PERIOD)
-    assert bool(grows.all()), grows.to_series()[~grows.to_series()]
+    # From the last fitted year on, by the draws' variance: each year adds an independent
+    # innovation, so the variance grows whatever the shape of the fitted level's spread. (The
+    # 90 % width need not: on this short, unconverged test fit the chains' levels differ and
+    # a little added noise fills the gap between them before it widens the tails; measured
+    # 1.263 in 2024 and 1.261 in 2030 for UZB-RUS. The step-by-step widening of the interval
+    # is proven on the known posterior above.)
+    years = ["2024", "2025", "2027", "2030"]
+    var = pooled_forecast[ALIGNMENT_VAR].sel({PERIOD: years}).var((CHAIN, DRAW))
+    grows = (var.diff(PERIOD) > 0).all(PERIOD)
+    assert bool(grows.all()), var.to_series().unstack(PERIOD).round(4)[~grows.to_series()]
 
 
 def test_indicator_intervals_widen_with_the_horizon(pooled_forecast, bundled_run) -> None:
@@ -240,9 +247,11 @@ def test_indicator_intervals_widen_with_the_horizon(pooled_forecast, bundled_run
         w = width(link)
         first = w.sel({PERIOD: "2025"})
         later = w.sel({PERIOD: ["2027", "2030"]})
-        # a share that stays at 0 (arms from a supplier that delivers nothing) has exact
-        # zeros at both ends of its interval in every year: no width to grow
-        at_bound = (later == 0) & (first == 0)
+        # a share whose interval reaches its bound (arms from a supplier that often delivers
+        # nothing: exact zeros, put at the clip here) has no lower end on the link scale, and
+        # its width there is only how far its upper end lies from the clip
+        low = values.quantile(0.05, dim=(CHAIN, DRAW))
+        at_bound = (low.sel({PERIOD: "2025"}) == 0) | (low.sel({PERIOD: ["2027", "2030"]}) == 0)
         assert bool(((later > first) | at_bound).all()), (name, w.to_series().round(3).to_dict())
 
 

@@ -53,7 +53,8 @@ def yearly_mean(da: xr.DataArray) -> xr.DataArray:
 def test_a_yearly_value_observes_the_mean_of_its_quarters(quarterly_data) -> None:
     data = quarterly_data
     model = build_alignment_model(data, SPEC)
-    mu = model["y_gaussian"].owner.inputs[2]  # Normal(mu, sigma) after (rng, size)
+    # Censored(Normal, lower, upper); the Normal's inputs are (rng, size, mu, sigma)
+    mu = model["y_gaussian"].owner.inputs[0].owner.inputs[2]
     outs = model.replace_rvs_by_values([mu, model["alignment"], model["intercept"]])
     fn = model.compile_fn(
         outs, inputs=model.value_vars, on_unused_input="ignore", mode="FAST_COMPILE"

@@ -36,11 +36,11 @@ def test_report_writes_html_and_markdown_with_figures(bundled_report):
         "What-ifs",
         "Track record",
         "Diagnostics",
-        "Data coverage and staleness",
+        "Data currency and coverage",
         "Methods",
     ):
         assert f"## {title}" in text
-    assert "The data end in 2020" in text
+    assert "The newest data are for 2024" in text and "2025–2026 are nowcasts" in text
 
 
 def test_report_numbers_match_the_scenario_command(bundled_report, capsys):

@@ -26,10 +26,18 @@ from tests.scenarios.test_cli import assert_bad_input
 
 
 @pytest.fixture(scope="module")
-def whatifs(bundled_run: Run, bundled_forecast: xr.Dataset) -> WhatIfResult:
+def model_forecast(bundled_run: Run) -> xr.Dataset:
+    """The model's own forecast of the bundled run: what the what-ifs are paired with."""
+    from forecast.model.workflow import forecast_run
+
+    return forecast_run(bundled_run, "2030", forecast="model")
+
+
+@pytest.fixture(scope="module")
+def whatifs(bundled_run: Run, model_forecast: xr.Dataset) -> WhatIfResult:
     return whatif_probabilities(
         bundled_run.posterior(),
-        bundled_forecast,
+        model_forecast,
         load_scenario_spec(DEFAULT_SCENARIOS),
         load_whatif_spec(DEFAULT_WHATIF),
     )
@@ -47,7 +55,7 @@ def test_default_partition_on_the_bundled_fit(bundled_forecast: xr.Dataset) -> N
     head = doc["headline"]
     assert 0.0 <= head["trend_probability"] <= 1.0
     assert head["outcome_entropy"] == part["entropy"]
-    assert (result.headline.horizon, result.headline.last_observed) == ("2030", "2020")
+    assert (result.headline.horizon, result.headline.last_observed) == ("2030", "2024")
     # the labelled result behind the document: one scenario dimension, partition coordinate
     probs = result.probabilities
     assert probs["probability"].dims == (SCENARIO,)
@@ -112,7 +120,21 @@ def test_partition_still_sums_to_one_under_whatifs(whatifs: WhatIfResult) -> Non
     np.testing.assert_allclose(sums.values, 1.0, atol=1e-9)
 
 
-def test_whatif_is_paired_with_the_baseline(bundled_run: Run, bundled_forecast: xr.Dataset) -> None:
+def test_a_stacked_baseline_is_refused(bundled_run: Run, bundled_forecast: xr.Dataset) -> None:
+    from forecast.errors import ForecastError
+
+    assert bundled_forecast.attrs["forecast"] == "stacked"
+    with pytest.raises(ForecastError, match="model's own forecast, not a stacked one"):
+        whatif_probabilities(
+            bundled_run.posterior(),
+            bundled_forecast,
+            load_scenario_spec(DEFAULT_SCENARIOS),
+            load_whatif_spec(DEFAULT_WHATIF),
+        )
+
+
+def test_whatif_is_paired_with_the_baseline(bundled_run: Run, model_forecast: xr.Dataset) -> None:
+    bundled_forecast = model_forecast
     spec = load_whatif_spec(DEFAULT_WHATIF)
     pipeline = next(w for w in spec.whatifs if w.id == "china_pipeline")
     posterior = bundled_run.posterior()
@@ -145,21 +167,23 @@ def test_whatif_is_paired_with_the_baseline(bundled_run: Run, bundled_forecast: 
 def test_cli_whatif(bundled_run: Run, capsys: pytest.CaptureFixture[str]) -> None:
     result = run_cli(["whatif", str(bundled_run.path)], capsys)
     assert (result.code, result.err) == (0, "")
-    assert "sanctions_bite" in result.out and "lowers: shown" in result.out
-    assert "Coherence: weighted sum of P(A | what-if) against P(A)" in result.out
+    out = " ".join(result.out.split())
+    assert "Secondary sanctions on Russia bite" in out or "sanctions_bite" in out, out
+    assert "makes it less likely: yes" in out, out
+    assert "Coherence of the weights:" in out
 
 
 @pytest.mark.parametrize(
     ("old", "new", "entry", "fragment"),
     [
         (
-            'start = "2023"',
+            'start = "2026"',
             'start = "2019"',
             "whatif.sanctions_bite.shock[0].start",
             "not after the last fitted period",
         ),
         (
-            'start = "2023"',
+            'start = "2026"',
             'start = "2035"',
             "whatif.sanctions_bite.shock[0].start",
             "beyond the forecast's horizon",

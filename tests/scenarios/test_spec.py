@@ -26,7 +26,7 @@ def test_default_spec() -> None:
     observable = [q for q in spec.questions if q.resolves_on == "indicators"]
     assert len(observable) >= 6
     assert spec.horizon == "2030"
-    assert {"2020", "2025", "2030"} <= set(spec.periods())
+    assert {"2024", "2025", "2030"} <= set(spec.periods())
     assert len(spec.sha256) == 64
 
 
