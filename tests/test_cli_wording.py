@@ -35,6 +35,9 @@ COMMANDS = [
     ["ledger", "resolve"],
     ["ledger", "score"],
     ["ledger", "show"],
+    ["data", "sources"],
+    ["ledger", "verify"],
+    ["ledger", "export"],
     [],
 ]
 
@@ -45,6 +48,10 @@ def test_help_shows_readable_types(command, capsys):
     assert result.code == 0
     for jargon in ("<bool>", "<int range>", "x>=", "x<="):
         assert jargon not in result.out, (jargon, result.out)
+    # no default names this machine's checkout (issue 17): bundled files by their place in it
+    from forecast.cli.options import PROJECT_ROOT
+
+    assert str(PROJECT_ROOT) not in result.out
 
 
 def test_fit_help_shows_the_sampler_defaults(capsys):

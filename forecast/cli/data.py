@@ -80,7 +80,7 @@ def show(
     Console(width=120).print(table)
 
 
-@data_app.command("sources")
+@data_app.command("sources", cls=Command)
 def sources(
     data: Annotated[Path, typer.Option("--data", help="Panel CSV.")] = DEFAULT_PANEL,
     doc: Annotated[Path, typer.Option("--sources", help="Sources document.")] = DEFAULT_SOURCES,

@@ -191,7 +191,7 @@ def show(
         console.print(out)
 
 
-@ledger_app.command("verify")
+@ledger_app.command("verify", cls=Command)
 def verify(
     ledger: LedgerOpt = DEFAULT_LEDGER,
     against: Annotated[
@@ -223,7 +223,7 @@ def verify(
         )
 
 
-@ledger_app.command("export")
+@ledger_app.command("export", cls=Command)
 def export(
     run: Annotated[
         str | None, typer.Argument(help="Run id of the issue (default: the latest recorded).")

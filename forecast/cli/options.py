@@ -11,17 +11,44 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from typer.core import TyperCommand, TyperGroup
 
+#: the project's root: bundled files under it are shown relative to it in the help
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def bundled_name(default: object) -> str | None:
+    """How the help names a default path inside the project, or ``None`` for any other default.
+
+    ``--help`` would otherwise print this machine's absolute path of the checkout.
+
+    Examples
+    --------
+    >>> bundled_name(PROJECT_ROOT / "data" / "panel.csv")
+    'the bundled data/panel.csv'
+    >>> bundled_name(Path("/elsewhere/panel.csv")) is None
+    True
+    """
+    if not isinstance(default, Path) or not default.is_absolute():
+        return None
+    try:
+        return f"the bundled {default.relative_to(PROJECT_ROOT).as_posix()}"
+    except ValueError:
+        return None
+
 
 def _plain_flags(params: list[Any]) -> list[Any]:
-    # a flag takes no value, so a type beside it only puzzles the reader
     for param in params:
+        # a flag takes no value, so a type beside it only puzzles the reader
         if getattr(param, "is_flag", False) and param.metavar is None:
             param.metavar = ""
+        name = bundled_name(getattr(param, "default", None))
+        if name is not None and param.show_default in (None, True):
+            param.show_default = name
     return params
 
 

@@ -14,6 +14,7 @@ from forecast.data.codebook import load_codebook
 from forecast.data.panel import read_panel
 from forecast.defaults import DEFAULT_HORIZON, DEFAULT_RUNS
 from forecast.interrupts import Interrupted
+from forecast.model.runs import FORECAST_FILE
 
 if TYPE_CHECKING:
     from forecast.model.runs import Run
@@ -23,7 +24,7 @@ def _forecast(stored: Run, until: str | None) -> xr.Dataset:
     """Return the run's stored forecast if it reaches ``until`` (or none asked), else forecast."""
     from forecast.model.workflow import forecast_run
 
-    path = stored.path / "forecast.nc"
+    path = stored.path / FORECAST_FILE
     if path.is_file():
         ds = stored.dataset(path.name)
         if until is None or str(ds.attrs.get("until")) == until:

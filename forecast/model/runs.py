@@ -42,6 +42,8 @@ __all__ = [
     "save_run",
 ]
 LATEST = "latest"
+#: a run's forecast draws, beside its posterior (``forecast predict`` writes it)
+FORECAST_FILE = "forecast.nc"
 #: the first bytes of every HDF5 file, hence of every netCDF-4 file a run holds
 HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 #: what a loaded manifest must hold: key -> (type, what it is), nested tables by dotted key

@@ -20,7 +20,7 @@ from forecast.model.design import build_model_data
 from forecast.model.diagnostics import Diagnostics, convergence_summary, diagnose
 from forecast.model.fit import CompiledModels, FitSettings, fit_alignment_model
 from forecast.model.project import project
-from forecast.model.runs import Run, new_run_id, save_run
+from forecast.model.runs import FORECAST_FILE, Run, new_run_id, save_run
 from forecast.model.spec import AlignmentSpec, load_model_spec
 from forecast.model.stacked import DEFAULT_STACKING, FORECASTS, read_weights, stack_forecast
 from forecast.model.summaries import alignment_table, indicator_table
@@ -188,7 +188,7 @@ def write_forecast(forecast: xr.Dataset, out_dir: str | Path) -> dict[str, Path]
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {
-        "forecast": out_dir / "forecast.nc",
+        "forecast": out_dir / FORECAST_FILE,
         "alignment": out_dir / "alignment.csv",
         "indicators": out_dir / "indicators.csv",
     }

@@ -16,7 +16,7 @@ import xarray as xr
 
 from forecast.data.codebook import Codebook, load_codebook
 from forecast.data.panel import read_panel
-from forecast.model.runs import Run
+from forecast.model.runs import FORECAST_FILE, Run
 from forecast.report.attribution import attribute
 from forecast.report.contracts import Attribution, ReportInputs, TrackRecordRow
 from forecast.report.exporters import write_report
@@ -45,7 +45,7 @@ def previous_forecast(runs_dir: Path, run_id: str | None, current: str) -> xr.Da
     """Return the stored forecast of the previous issue's run, if it is still on disk."""
     if run_id is None or run_id == current:
         return None
-    path = runs_dir / run_id / "forecast.nc"
+    path = runs_dir / run_id / FORECAST_FILE
     if not path.is_file():
         return None
     with xr.open_dataset(path, engine="h5netcdf") as ds:

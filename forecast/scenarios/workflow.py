@@ -10,7 +10,7 @@ from __future__ import annotations
 import xarray as xr
 
 from forecast.dims import PERIOD
-from forecast.model.runs import Run
+from forecast.model.runs import FORECAST_FILE, Run
 from forecast.model.workflow import forecast_run
 from forecast.periods import parse_period
 from forecast.scenarios.probabilities import ScenarioResult, scenario_probabilities
@@ -19,7 +19,6 @@ from forecast.scenarios.whatif import WhatIfResult, whatif_probabilities
 from forecast.scenarios.whatif_spec import WhatIfSpec
 
 #: the forecast a run directory may hold (``forecast predict`` writes it)
-FORECAST_FILE = "forecast.nc"
 
 
 def covers(forecast: xr.Dataset, periods: list[str]) -> bool:

@@ -39,14 +39,13 @@ from forecast.evaluation.ledger.store import (
 )
 from forecast.evaluation.ledger.track import TrackRecord, read_track_record
 from forecast.interrupts import kept_on_interrupt
-from forecast.model.runs import Run
+from forecast.model.runs import FORECAST_FILE, Run
 from forecast.periods import parse_period
 
 if TYPE_CHECKING:
     from forecast.scenarios.spec import ScenarioSpec
 
 #: the forecast a run directory may hold (``forecast predict`` writes it)
-FORECAST_FILE = "forecast.nc"
 
 
 def issued_forecast(run: Run, until: str, scenarios: ScenarioSpec | None = None) -> xr.Dataset:
