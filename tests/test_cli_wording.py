@@ -58,7 +58,7 @@ def test_fit_help_shows_the_sampler_defaults(capsys):
     # the help is a box of wrapped lines: read it as one line of words
     text = " ".join(re.sub(r"[│╭╮╰╯─]", " ", run_cli(["fit", "--help"], capsys).out).split())
     # the defaults come from the model spec's [sampler] table
-    for option, value in (("draws", 1000), ("tune", 500), ("chains", 4)):
+    for option, value in (("draws", 2000), ("tune", 800), ("chains", 4)):
         assert re.search(rf"--{option} .*?from --model, {value} in alignment\.toml", text), option
     assert "Draws per chain, kept after tuning (1 to 100000)" in text
 

@@ -250,7 +250,7 @@ def test_default_spec_is_frozen_and_complete(codebook: Codebook) -> None:
     assert len(spec.indicators) == 13
     assert all(codebook[k].frequency == "Y" for k in spec.indicators)
     # the TOML's values, not the dataclass defaults, are loaded
-    assert spec.sampler.target_accept == 0.95
+    assert spec.sampler.target_accept == 0.98
     assert spec.priors.noise_log_sd == 0.25
     with pytest.raises(dataclasses.FrozenInstanceError):
         spec.step = "Q"  # type: ignore[misc]
