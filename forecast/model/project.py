@@ -349,6 +349,10 @@ def project(
             "last_fitted": last,
             "until": until,
             "random_seed": random_seed,
+            # the drift's weight h steps ahead is drift_damping ** h (0: a driftless walk)
+            "drift_damping": drift_damping_of(posterior)
+            if drift_damping is None
+            else float(drift_damping),
             "inference_method": str(
                 group(posterior, "posterior").attrs.get("inference_method", "")
             ),

@@ -62,6 +62,8 @@ class HeadlineFacts:
     leading_probability: float
     #: questions on the latent trend (title, probability): the relative side of the trend
     trend_questions: tuple[tuple[str, float], ...] = ()
+    #: the projection's drift damping: 0 carries no fitted trend past the last data
+    drift_damping: float = 1.0
 
     def line(self) -> str:
         """Return the headline pair on one line (the CLI prints it)."""

@@ -7,6 +7,7 @@ nothing here fits, projects or reads files.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -335,7 +336,10 @@ def gather(
     quarter (from the ledger); ``generated`` defaults to now (UTC); ``rank_check`` is the
     rank test of the convergence figure's parameters.
     """
-    headline = headline_facts(scenarios)
+    headline = replace(
+        headline_facts(scenarios),
+        drift_damping=float(forecast.attrs.get("drift_damping", 1.0)),
+    )
     return ReportInputs(
         quarter=quarter,
         generated=generated or datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),

@@ -116,6 +116,31 @@ def _currency_sentence(cov: CoverageFacts) -> str:
     return " ".join(parts)
 
 
+def _beyond_the_data(damping: float) -> str:
+    """Say what the projection assumes past the last data, by its drift damping.
+
+    Examples
+    --------
+    >>> _beyond_the_data(0.0)[:40]
+    'Beyond the last data the model carries n'
+    """
+    if damping == 0:
+        return (
+            "Beyond the last data the model carries no trend forward (in the backtest, trends "
+            "extrapolated from past years forecast worse than no change), and the question "
+            "starts at the last year with data: a path without drift is as likely to end below "
+            "as above, so about 50% is what the evidence supports, not a finding of balance. "
+            "The scenarios below differ in how far the poles move, not in a direction the data "
+            "foresee."
+        )
+    if damping < 1:
+        return (
+            f"Beyond the last data the drift estimated from the years observed fades (its weight "
+            f"is {damping:g} to the power of the years ahead)."
+        )
+    return "Beyond the last data it rests on the drift estimated from the years observed."
+
+
 def headline_section(inputs: ReportInputs) -> Section:
     """Build the headline: trend certainty against outcome uncertainty, in words and numbers."""
     h = inputs.headline
@@ -127,10 +152,9 @@ def headline_section(inputs: ReportInputs) -> Section:
     trend_gloss = (
         f"In plain words: in {whole_percent(h.trend_probability)} of every 100 futures the model "
         f"simulates, the five states' average alignment with Russia ends lower in {h.horizon} "
-        f"than in {h.last_observed}. Beyond the last data it rests on the drift estimated from "
-        "the years observed; data for later years showing Russia's trade shares, UN vote "
-        "agreement, arms supplies or remittances falling would raise it, and their holding up "
-        "would lower it."
+        f"than in {h.last_observed}. {_beyond_the_data(h.drift_damping)} Data for later years "
+        "showing Russia's trade shares, UN ideal-point distance, arms supplies or remittances "
+        "moving against Russia would raise it, and their holding up would lower it."
     )
     openness = openness_words(h.outcome_entropy).capitalize()
     outcome = (
