@@ -101,7 +101,7 @@ BAD_SPECS: dict[str, tuple[Callable[[str], str], str, str]] = {
         "expected int or float",
     ),
     "draws not an integer": (
-        edited("draws = 1000", "draws = 1000.5"),
+        edited("draws = 2000", "draws = 2000.5"),
         "sampler.draws",
         "expected int",
     ),
@@ -176,7 +176,7 @@ BAD_SPECS: dict[str, tuple[Callable[[str], str], str, str]] = {
     ),
     "zero chains": (edited("chains = 4", "chains = 0"), "sampler.chains", "positive integer"),
     "target_accept of 1": (
-        edited("target_accept = 0.95", "target_accept = 1.0"),
+        edited("target_accept = 0.98", "target_accept = 1.0"),
         "sampler.target_accept",
         "[0.5, 1)",
     ),
@@ -190,7 +190,7 @@ BAD_SPECS: dict[str, tuple[Callable[[str], str], str, str]] = {
     ),
     "nan share clip": (edited("share_clip = 0.01", "share_clip = nan"), "model.share_clip", "nan"),
     "nan target_accept": (
-        edited("target_accept = 0.95", "target_accept = nan"),
+        edited("target_accept = 0.98", "target_accept = nan"),
         "sampler.target_accept",
         "finite",
     ),
@@ -201,16 +201,16 @@ BAD_SPECS: dict[str, tuple[Callable[[str], str], str, str]] = {
     ),
     # sampler sizes beyond sane bounds, refused before any fit starts
     "huge draws": (
-        edited("draws = 1000", "draws = 99999999999999999"),
+        edited("draws = 2000", "draws = 99999999999999999"),
         "sampler.draws",
         "must be at most 100000, got 99999999999999999",
     ),
     "a billion draws": (
-        edited("draws = 1000", "draws = 1000000000"),
+        edited("draws = 2000", "draws = 2000000000"),
         "sampler.draws",
         "at most 100000",
     ),
-    "huge tune": (edited("tune = 500", "tune = 100001"), "sampler.tune", "at most 100000"),
+    "huge tune": (edited("tune = 800", "tune = 100001"), "sampler.tune", "at most 100000"),
     "65 chains": (edited("chains = 4", "chains = 65"), "sampler.chains", "at most 64"),
 }
 
@@ -294,12 +294,12 @@ def test_cli_fit_with_bad_spec_fails_cleanly(
 def test_cli_fit_refuses_huge_draws_before_fitting(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    path = write_spec(tmp_path, DEFAULT_TEXT.replace("draws = 1000", "draws = 1000000000"))
+    path = write_spec(tmp_path, DEFAULT_TEXT.replace("draws = 2000", "draws = 2000000000"))
     runs = tmp_path / "runs"
     result = run_cli(["fit", "--model", str(path), "--runs", str(runs)], capsys)
     assert (result.code, result.out) == (1, "")
     assert result.err == (
-        f"error: {path}, key sampler.draws: must be at most 100000, got 1000000000\n"
+        f"error: {path}, key sampler.draws: must be at most 100000, got 2000000000\n"
     )
     assert not runs.exists()
 
