@@ -336,8 +336,9 @@ def project(
         ``indicators (chain, draw, state, indicator, period)``; ``attrs["last_fitted"]`` is the
         last period of the fitted path.
     """
+    damping = drift_damping_of(posterior) if drift_damping is None else float(drift_damping)
     latent = project_latent(
-        posterior, until, random_seed=random_seed, offsets=offsets, drift_damping=drift_damping
+        posterior, until, random_seed=random_seed, offsets=offsets, drift_damping=damping
     )
     # a different stream for observation noise than for the latent's innovations
     indicators = project_indicators(posterior, latent, random_seed=random_seed + 1)
@@ -350,9 +351,7 @@ def project(
             "until": until,
             "random_seed": random_seed,
             # the drift's weight h steps ahead is drift_damping ** h (0: a driftless walk)
-            "drift_damping": drift_damping_of(posterior)
-            if drift_damping is None
-            else float(drift_damping),
+            "drift_damping": damping,
             "inference_method": str(
                 group(posterior, "posterior").attrs.get("inference_method", "")
             ),

@@ -115,8 +115,7 @@ class AlignmentSpec:
     @property
     def sha256(self) -> str:
         """Hash of the spec's content (comments and key order in the TOML do not change it)."""
-        text = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(text.encode()).hexdigest()
+        return content_sha256(self.to_dict())
 
     @property
     def model_sha256(self) -> str:
@@ -327,6 +326,10 @@ def model_sha256(content: dict[str, Any]) -> str:
     >>> model_sha256(a) == model_sha256(a | {"sampler": {"draws": 4000}})
     True
     """
-    model = {k: v for k, v in content.items() if k != "sampler"}
-    text = json.dumps(model, sort_keys=True, separators=(",", ":"))
+    return content_sha256({k: v for k, v in content.items() if k != "sampler"})
+
+
+def content_sha256(content: dict[str, Any]) -> str:
+    """Hash of a JSON-serialisable table, independent of key order."""
+    text = json.dumps(content, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
