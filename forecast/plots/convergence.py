@@ -169,6 +169,79 @@ def _labeller(codebook: Mapping[str, Indicator] | None) -> Any:
     return PlainLabeller()
 
 
+def _panel_count(draws: xr.Dataset) -> int:
+    """Return how many panels the draws fill: one per cell of each variable."""
+    return sum(
+        int(np.prod([da.sizes[d] for d in da.dims if d not in SAMPLE_DIMS]))
+        for da in draws.data_vars.values()
+    )
+
+
+def _draw_rank(
+    draws: xr.Dataset, labeller: Any, cols: int, figure_kwargs: Mapping[str, Any]
+) -> tuple[Figure, str, str]:
+    """Draw ArviZ rank plots of thinned draws; return the figure, its subtitle and its note.
+
+    The draws are thinned to about independent ones first: on every draw, autocorrelation
+    alone makes the rank test fail on chains that agree.
+    """
+    import arviz_plots as azp
+
+    from forecast.rank_check import RANK_ALPHA, rank_check, thinned, thinning_factor
+
+    factor = thinning_factor(draws)
+    kept = thinned(draws, factor)
+    pc = azp.plot_rank(
+        xr.DataTree.from_dict({"posterior": kept}),
+        backend="matplotlib",
+        labeller=labeller,
+        col_wrap=cols,
+        envelope_prob=1 - RANK_ALPHA,
+        visuals={"xlabel": False},
+        figure_kwargs=figure_kwargs,
+    )
+    _reword_p_values(pc.get_viz("figure"), rank_check(kept, thin=1).p_values)
+    note = textwrap.fill(
+        "fractional rank of each draw among all chains; lines near zero and together "
+        "mean the chains agree, black dots mark where they disagree; p: test that the "
+        f"chains agree, on {_every(factor)} ({kept.sizes['draw']} per chain, about "
+        "independent)",
+        110,
+    )
+    return pc.get_viz("figure"), "rank plots (one line per chain)", note
+
+
+def _draw_trace(
+    posterior: xr.DataTree,
+    draws: xr.Dataset,
+    labeller: Any,
+    cols: int,
+    figure_kwargs: Mapping[str, Any],
+) -> tuple[Figure, str, str]:
+    """Draw ArviZ trace plots of the draws; return the figure, its subtitle and its note."""
+    import arviz_plots as azp
+
+    groups = {"posterior": draws}
+    if "sample_stats" in posterior.children:
+        # the trace plot marks divergent transitions from it
+        stats = posterior["sample_stats"]
+        assert isinstance(stats, xr.DataTree)
+        groups["sample_stats"] = stats.to_dataset()
+    pc = azp.plot_trace(
+        xr.DataTree.from_dict(groups),
+        backend="matplotlib",
+        labeller=labeller,
+        col_wrap=cols,
+        visuals={"xlabel": False, "trace": {"linewidth": 0.5, "alpha": 0.8}},
+        figure_kwargs=figure_kwargs,
+    )
+    note = (
+        "draw number; chains should overlap and look like noise around a stable level, "
+        "ticks at the bottom mark divergent transitions"
+    )
+    return pc.get_viz("figure"), "trace plots (one line per chain)", note
+
+
 def plot_convergence(
     posterior: xr.DataTree,
     var_names: Sequence[str] = CONVERGENCE_GROUPS["dynamics"],
@@ -214,69 +287,25 @@ def plot_convergence(
     >>> len(fig.axes) >= 1
     True
     """
-    import arviz_plots as azp
     import matplotlib.pyplot as plt
 
     from forecast.plots.style import plot_style
-    from forecast.rank_check import RANK_ALPHA, rank_check, thinned, thinning_factor
 
     if kind not in _KINDS:
         raise ValueError(f"kind must be one of {_KINDS}, got {kind!r}")
     draws = parameter_draws(posterior, var_names)
     if not draws.data_vars:
         raise ValueError(f"the posterior has no non-constant parameters among {list(var_names)}")
-    groups = {"posterior": draws}
-    if "sample_stats" in posterior.children:
-        # the trace plot marks divergent transitions from it
-        stats = posterior["sample_stats"]
-        assert isinstance(stats, xr.DataTree)
-        groups["sample_stats"] = stats.to_dataset()
-    tree = xr.DataTree.from_dict(groups)
-    n = sum(
-        int(np.prod([da.sizes[d] for d in da.dims if d not in SAMPLE_DIMS]))
-        for da in draws.data_vars.values()
-    )
     labeller = _labeller(codebook)
+    n = _panel_count(draws)
     cols = min(ncols, n)
     rows = -(-n // cols)
     figure_kwargs = {"figsize": (2.85 * cols, 1.9 * rows + 1.0), "layout": "constrained"}
     with plot_style():
         if kind == "rank":
-            factor = thinning_factor(draws)
-            kept = thinned(draws, factor)
-            pc = azp.plot_rank(
-                xr.DataTree.from_dict({"posterior": kept}),
-                backend="matplotlib",
-                labeller=labeller,
-                col_wrap=cols,
-                envelope_prob=1 - RANK_ALPHA,
-                visuals={"xlabel": False},
-                figure_kwargs=figure_kwargs,
-            )
-            _reword_p_values(pc.get_viz("figure"), rank_check(kept, thin=1).p_values)
-            subtitle = "rank plots (one line per chain)"
-            note = textwrap.fill(
-                "fractional rank of each draw among all chains; lines near zero and together "
-                "mean the chains agree, black dots mark where they disagree; p: test that the "
-                f"chains agree, on {_every(factor)} ({kept.sizes['draw']} per chain, about "
-                "independent)",
-                110,
-            )
+            fig, subtitle, note = _draw_rank(draws, labeller, cols, figure_kwargs)
         else:
-            pc = azp.plot_trace(
-                tree,
-                backend="matplotlib",
-                labeller=labeller,
-                col_wrap=cols,
-                visuals={"xlabel": False, "trace": {"linewidth": 0.5, "alpha": 0.8}},
-                figure_kwargs=figure_kwargs,
-            )
-            subtitle = "trace plots (one line per chain)"
-            note = (
-                "draw number; chains should overlap and look like noise around a stable level, "
-                "ticks at the bottom mark divergent transitions"
-            )
-        fig = pc.get_viz("figure")
+            fig, subtitle, note = _draw_trace(posterior, draws, labeller, cols, figure_kwargs)
         # arviz draws through pyplot; detach the figure so that no global state remains
         plt.close(fig)
         attrs = dict(getattr(posterior["posterior"], "attrs", {}))
