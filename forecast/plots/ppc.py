@@ -40,7 +40,52 @@ from forecast.plots.style import (
 )
 
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
     from matplotlib.figure import Figure
+
+
+def _fitted_bands(forecast: xr.Dataset, indicator: str) -> tuple[xr.DataArray, str | None]:
+    """Return one indicator's predictive bands over the fitted history, and its last period.
+
+    Without ``attrs["last_fitted"]`` every period counts as fitted.
+    """
+    bands = variable_bands(forecast, INDICATOR_VAR)
+    if indicator not in bands[INDICATOR].values:
+        raise ValueError(f"no indicator {indicator!r} in the forecast")
+    bands = bands.sel({INDICATOR: indicator})
+    last = last_fitted(forecast)
+    if last is not None:
+        history = [str(p) for p in bands[PERIOD].values if period_x(str(p)) <= period_x(last)]
+        bands = bands.sel({PERIOD: history})
+    return bands, last
+
+
+def _draw_state(
+    ax: Axes,
+    series: xr.DataArray,
+    observed: pd.DataFrame,
+    color: str,
+    last: str | None,
+    scale: str,
+) -> None:
+    """Draw one state's band and the observations it covers, counting those inside it.
+
+    Observations outside the 90 % band are drawn as open circles.
+    """
+    covered = {str(p) for p in series[PERIOD].values}
+    observed = observed[observed[PERIOD].isin(covered)]
+    flags = outside_band(series, observed)
+    draw_fan(ax, series, color)
+    draw_observed(ax, observed[PERIOD].tolist(), observed["value"].to_numpy(), outside=flags)
+    mark_horizon(ax, last, None, label=False)
+    set_value_axis(ax, scale)
+    inside = len(observed) - int(flags.sum())
+    ax.set_title(
+        f"{inside} of {len(observed)} inside 90 % interval" if len(observed) else "no observations",
+        loc="right",
+        fontsize=7.5,
+        fontweight="normal",
+    )
 
 
 def plot_ppc(
@@ -89,14 +134,7 @@ def plot_ppc(
     >>> len(plot_ppc(xr.Dataset({"indicators": da}), p, "x_share").axes)
     1
     """
-    bands = variable_bands(forecast, INDICATOR_VAR)
-    if indicator not in bands[INDICATOR].values:
-        raise ValueError(f"no indicator {indicator!r} in the forecast")
-    bands = bands.sel({INDICATOR: indicator})
-    last = last_fitted(forecast)
-    if last is not None:
-        history = [str(p) for p in bands[PERIOD].values if period_x(str(p)) <= period_x(last)]
-        bands = bands.sel({PERIOD: history})
+    bands, last = _fitted_bands(forecast, indicator)
     shown = [str(s) for s in bands[STATE].values] if states is None else list(states)
     color = (
         pole_color(codebook[indicator].pole)
@@ -111,27 +149,9 @@ def plot_ppc(
         grid = fig.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False)
         prune_grid(fig, grid, np.arange(grid.size).reshape(grid.shape) < len(shown))
         for ax, state in zip(grid.ravel(), shown, strict=False):
-            series = bands.sel({STATE: state})
             observed = observed_series(panel, state, indicator)
-            covered = {str(p) for p in series[PERIOD].values}
-            observed = observed[observed[PERIOD].isin(covered)]
-            flags = outside_band(series, observed)
-            draw_fan(ax, series, color)
-            draw_observed(
-                ax, observed[PERIOD].tolist(), observed["value"].to_numpy(), outside=flags
-            )
-            mark_horizon(ax, last, None, label=False)
-            set_value_axis(ax, scale)
+            _draw_state(ax, bands.sel({STATE: state}), observed, color, last, scale)
             ax.set_title(state_label(state), loc="left")
-            inside = len(observed) - int(flags.sum())
-            ax.set_title(
-                f"{inside} of {len(observed)} inside 90 % interval"
-                if len(observed)
-                else "no observations",
-                loc="right",
-                fontsize=7.5,
-                fontweight="normal",
-            )
         fig.supylabel(indicator_unit(indicator, codebook), fontsize=9)
         fig.suptitle(
             with_note(
