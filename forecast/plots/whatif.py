@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -24,6 +25,7 @@ from forecast.rounding import points_change
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
 
 #: columns :func:`plot_whatif_comparison` reads (``whatif_title`` is optional)
 WHATIF_COLUMNS = (WHATIF, "target", "title", "baseline", "probability")
@@ -67,8 +69,6 @@ def plot_whatif_comparison(
     >>> len(plot_whatif_comparison(t).axes)
     1
     """
-    from matplotlib.lines import Line2D
-
     check_columns(table, WHATIF_COLUMNS, "what-if")
     whatifs = list(dict.fromkeys(table[WHATIF].astype(str)))
     targets = list(dict.fromkeys(table["target"].astype(str)))
@@ -87,50 +87,64 @@ def plot_whatif_comparison(
         for position, whatif in enumerate(whatifs):
             ax = grid.flat[position]
             used.flat[position] = True
-            rows_of = table[table[WHATIF].astype(str) == whatif]
-            pairs = {
-                str(t): (float(b), float(p))
-                for t, b, p in zip(
-                    rows_of["target"], rows_of["baseline"], rows_of["probability"], strict=True
-                )
-            }
+            pairs = _target_pairs(table, whatif)
             for y, target in enumerate(targets):
                 if target in pairs:
                     _arrow(ax, y, *pairs[target])
             ax.set_title(textwrap.fill(names.get(whatif, whatif.replace("_", " ")), 42), loc="left")
             ax.grid(axis="y", visible=False)
         prune_grid(fig, grid, used)
-        first = grid[0, 0]
-        first.set_xlim(-0.03, 1.03)
-        first.set_xticks(np.linspace(0, 1, 5))
-        first.set_xticklabels([percent_text(v) for v in np.linspace(0, 1, 5)])
-        first.set_yticks(range(len(targets)))
-        first.set_yticklabels([textwrap.fill(titles[t], 24) for t in targets])
-        first.set_ylim(len(targets) - 0.5, -0.5)
-        for ax in grid[:, 0]:
-            ax.tick_params(axis="y", length=0)
-        for ax in grid[-1]:
-            ax.set_xlabel("probability")
-        fig.legend(
-            handles=[
-                Line2D(
-                    [],
-                    [],
-                    marker="o",
-                    color="white",
-                    markeredgecolor=OBSERVED_COLOR,
-                    linewidth=0,
-                    label="baseline",
-                ),
-                Line2D(
-                    [], [], marker="o", color=WHATIF_COLOR, linewidth=0, label="under the what-if"
-                ),
-            ],
-            loc="outside lower center",
-            ncols=2,
-        )
+        _set_axes(grid, [textwrap.fill(titles[t], 24) for t in targets])
+        fig.legend(handles=_legend_handles(), loc="outside lower center", ncols=2)
         fig.suptitle(title or "How each what-if changes the probabilities")
     return fig
+
+
+def _target_pairs(table: pd.DataFrame, whatif: str) -> dict[str, tuple[float, float]]:
+    """Return each target's (baseline, probability under the what-if) for one what-if."""
+    rows_of = table[table[WHATIF].astype(str) == whatif]
+    return {
+        str(t): (float(b), float(p))
+        for t, b, p in zip(
+            rows_of["target"], rows_of["baseline"], rows_of["probability"], strict=True
+        )
+    }
+
+
+def _set_axes(grid: np.ndarray, labels: Sequence[str]) -> None:
+    """Set the shared axes: percent ticks across, one row per target label, top first.
+
+    The panels share both axes, so setting the first panel's limits and ticks sets all.
+    """
+    first = grid[0, 0]
+    first.set_xlim(-0.03, 1.03)
+    first.set_xticks(np.linspace(0, 1, 5))
+    first.set_xticklabels([percent_text(v) for v in np.linspace(0, 1, 5)])
+    first.set_yticks(range(len(labels)))
+    first.set_yticklabels(list(labels))
+    first.set_ylim(len(labels) - 0.5, -0.5)
+    for ax in grid[:, 0]:
+        ax.tick_params(axis="y", length=0)
+    for ax in grid[-1]:
+        ax.set_xlabel("probability")
+
+
+def _legend_handles() -> list[Line2D]:
+    """Return the legend's two markers: open for the baseline, filled under the what-if."""
+    from matplotlib.lines import Line2D
+
+    return [
+        Line2D(
+            [],
+            [],
+            marker="o",
+            color="white",
+            markeredgecolor=OBSERVED_COLOR,
+            linewidth=0,
+            label="baseline",
+        ),
+        Line2D([], [], marker="o", color=WHATIF_COLOR, linewidth=0, label="under the what-if"),
+    ]
 
 
 def _arrow(ax: Axes, y: float, base: float, new: float) -> None:
