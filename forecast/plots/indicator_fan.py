@@ -36,6 +36,7 @@ from forecast.plots.style import (
 )
 
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
 #: column of indicators whose pole the codebook does not give
@@ -50,6 +51,22 @@ def _columns(
     order = [*POLES, *sorted({p for p in pole_of.values() if p not in POLES})]
     groups = {p: [k for k in indicators if pole_of[k] == p] for p in order}
     return {p: keys for p, keys in groups.items() if keys}
+
+
+def _head_column(ax: Axes, pole: str, color: str) -> None:
+    """Name a column's pole above its top panel (above that panel's own title)."""
+    ax.annotate(
+        pole_title(pole),
+        xy=(0.5, 1),
+        xycoords="axes fraction",
+        xytext=(0, 24),
+        textcoords="offset points",
+        ha="center",
+        va="bottom",
+        fontsize=11,
+        fontweight="bold",
+        color=color,
+    )
 
 
 def plot_indicator_fans(
@@ -118,18 +135,7 @@ def plot_indicator_fans(
                     textwrap.fill(indicator_label(key, codebook), 38), fontsize=8.5, color=color
                 )
             if pole in POLES:
-                grid[0, j].annotate(
-                    pole_title(pole),
-                    xy=(0.5, 1),
-                    xycoords="axes fraction",
-                    xytext=(0, 24),
-                    textcoords="offset points",
-                    ha="center",
-                    va="bottom",
-                    fontsize=11,
-                    fontweight="bold",
-                    color=color,
-                )
+                _head_column(grid[0, j], pole, color)
         prune_grid(fig, grid, used)
         fig.suptitle(with_note(f"{state_label(state)}: indicators, {first}–{end}", forecast.attrs))
         fig.legend(
