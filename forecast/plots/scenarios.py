@@ -14,6 +14,7 @@ from forecast.plots.style import NEUTRAL_COLOR, OBSERVED_COLOR, new_figure, plot
 from forecast.plots.tables import check_columns
 
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
 #: columns :func:`plot_scenario_probabilities` reads
@@ -21,6 +22,40 @@ SCENARIO_COLUMNS = (PARTITION, SCENARIO, "title", "probability", "mcse")
 
 #: bar colour (not a pole colour: scenarios are not poles)
 BAR_COLOR = "#56B4E9"
+
+
+def _draw_partition(ax: Axes, rows: pd.DataFrame) -> None:
+    """Draw one partition's bars, ±2 MCSE whiskers and percentages, first row on top."""
+    prob = rows["probability"].to_numpy(float)
+    err = 2 * rows["mcse"].to_numpy(float)
+    y = np.arange(len(rows))
+    ax.barh(y, prob, height=0.62, color=BAR_COLOR)
+    ax.errorbar(prob, y, xerr=err, fmt="none", ecolor=OBSERVED_COLOR, elinewidth=1.0, capsize=2.5)
+    for yi, p, e in zip(y, prob, err, strict=True):
+        # the label sits past the whisker, so that it never covers it
+        ax.annotate(
+            percent_text(round(p, 2)),
+            xy=(min(p + e, 1.0), yi),
+            xytext=(4, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize=8,
+        )
+    ax.set_yticks(y)
+    ax.set_yticklabels([textwrap.fill(str(t), 46) for t in rows["title"]])
+    ax.set_ylim(len(rows) - 0.5, -0.5)
+    ax.tick_params(axis="y", length=0)
+    ax.grid(axis="y", visible=False)
+
+
+def _set_probability_axis(ax: Axes) -> None:
+    """Label the shared probability axis in percent, with room right of 100 % for a label."""
+    from matplotlib.ticker import FixedLocator, FuncFormatter
+
+    ax.set_xlim(0, 1.08)
+    ax.xaxis.set_major_locator(FixedLocator(np.linspace(0, 1, 6).tolist()))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: percent_text(v)))
+    ax.set_xlabel("probability (bars: estimate; whiskers: ±2 Monte Carlo standard errors)")
 
 
 def plot_scenario_probabilities(
@@ -70,38 +105,10 @@ def plot_scenario_probabilities(
             len(partitions), 1, sharex=True, squeeze=False, height_ratios=[s + 0.6 for s in sizes]
         )[:, 0]
         for ax, partition in zip(axes, partitions, strict=True):
-            rows = table[(groups == partition).to_numpy()]
-            prob = rows["probability"].to_numpy(float)
-            err = 2 * rows["mcse"].to_numpy(float)
-            y = np.arange(len(rows))
-            ax.barh(y, prob, height=0.62, color=BAR_COLOR)
-            ax.errorbar(
-                prob, y, xerr=err, fmt="none", ecolor=OBSERVED_COLOR, elinewidth=1.0, capsize=2.5
-            )
-            for yi, p, e in zip(y, prob, err, strict=True):
-                ax.annotate(
-                    percent_text(round(p, 2)),
-                    xy=(min(p + e, 1.0), yi),
-                    xytext=(4, 0),
-                    textcoords="offset points",
-                    va="center",
-                    fontsize=8,
-                )
-            ax.set_yticks(y)
-            ax.set_yticklabels([textwrap.fill(str(t), 46) for t in rows["title"]])
-            ax.set_ylim(len(rows) - 0.5, -0.5)
-            ax.tick_params(axis="y", length=0)
-            ax.grid(axis="y", visible=False)
+            _draw_partition(ax, table[(groups == partition).to_numpy()])
             name = names.get(partition) or partition.replace("_", " ") or "Questions"
             ax.set_title(name, loc="left")
-        axes[-1].set_xlim(0, 1.08)
-        from matplotlib.ticker import FixedLocator, FuncFormatter
-
-        axes[-1].xaxis.set_major_locator(FixedLocator(np.linspace(0, 1, 6).tolist()))
-        axes[-1].xaxis.set_major_formatter(FuncFormatter(lambda v, _: percent_text(v)))
-        axes[-1].set_xlabel(
-            "probability (bars: estimate; whiskers: ±2 Monte Carlo standard errors)"
-        )
+        _set_probability_axis(axes[-1])
         when = f" by {horizon}" if horizon else ""
         fig.suptitle(title or f"How likely is each scenario{when}?")
         for ax in axes:
