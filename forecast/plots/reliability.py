@@ -19,6 +19,7 @@ from forecast.plots.style import (
 )
 
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
 #: columns of :func:`reliability_table`
@@ -109,6 +110,55 @@ def reliability_table(
     return pd.DataFrame.from_records(records, columns=list(RELIABILITY_COLUMNS))
 
 
+def _draw_diagram(ax: Axes, table: pd.DataFrame, color: str) -> None:
+    """Draw the observed frequency per bin over the diagonal and the 95 % consistency band."""
+    ax.plot(
+        [0, 1],
+        [0, 1],
+        color=NEUTRAL_COLOR,
+        linewidth=0.9,
+        linestyle="--",
+        label="perfectly reliable",
+    )
+    ax.vlines(
+        table["mean_forecast"],
+        table["consistency_low"],
+        table["consistency_high"],
+        color="#BBBBBB",
+        linewidth=5,
+        label="95 % range if reliable",
+    )
+    ax.plot(
+        table["mean_forecast"],
+        table["frequency"],
+        marker="o",
+        color=color,
+        markeredgecolor=OBSERVED_COLOR,
+        markeredgewidth=0.6,
+        linewidth=1.4,
+        label="forecasts",
+    )
+    ax.set_xlim(0, 1)
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_ylabel("how often the event happened")
+    ax.legend(loc="upper left")
+
+
+def _draw_counts(ax: Axes, table: pd.DataFrame, color: str) -> None:
+    """Draw how many forecasts fall in each bin, a bar over each bin's probability range."""
+    widths = table["bin_high"] - table["bin_low"]
+    ax.bar(
+        table["bin_low"],
+        table["count"],
+        width=widths * 0.9,
+        align="edge",
+        color=color,
+        alpha=0.6,
+    )
+    ax.set_ylabel("forecasts")
+    ax.set_xlabel("forecast probability")
+
+
 def plot_reliability(
     forecasts: ArrayLike,
     outcomes: ArrayLike,
@@ -143,47 +193,8 @@ def plot_reliability(
     with plot_style():
         fig = new_figure(4.6, 5.4)
         top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[3.2, 1])
-        top.plot(
-            [0, 1],
-            [0, 1],
-            color=NEUTRAL_COLOR,
-            linewidth=0.9,
-            linestyle="--",
-            label="perfectly reliable",
-        )
-        top.vlines(
-            table["mean_forecast"],
-            table["consistency_low"],
-            table["consistency_high"],
-            color="#BBBBBB",
-            linewidth=5,
-            label="95 % range if reliable",
-        )
-        top.plot(
-            table["mean_forecast"],
-            table["frequency"],
-            marker="o",
-            color=color,
-            markeredgecolor=OBSERVED_COLOR,
-            markeredgewidth=0.6,
-            linewidth=1.4,
-            label="forecasts",
-        )
-        top.set_xlim(0, 1)
-        top.set_ylim(-0.02, 1.02)
-        top.set_ylabel("how often the event happened")
-        top.legend(loc="upper left")
-        widths = table["bin_high"] - table["bin_low"]
-        bottom.bar(
-            table["bin_low"],
-            table["count"],
-            width=widths * 0.9,
-            align="edge",
-            color=color,
-            alpha=0.6,
-        )
-        bottom.set_ylabel("forecasts")
-        bottom.set_xlabel("forecast probability")
+        _draw_diagram(top, table, color)
+        _draw_counts(bottom, table, color)
         for ax in (top, bottom):
             ax.set_xticks(list(ticks))
             ax.set_xticklabels([percent_text(t) for t in ticks])
