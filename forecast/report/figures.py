@@ -104,20 +104,23 @@ def report_figures(
     horizon
         The scenarios' horizon, for titles.
     """
+    indicators = [str(k) for k in bands[INDICATOR].values]
+    ppc_key = PPC_INDICATOR if PPC_INDICATOR in indicators else indicators[0]
+    figures = _outcome_figures(bands, scenarios, whatifs, horizon)
+    figures += _model_figures(posterior, bands, panel, codebook, ppc_key)
+    return tuple(figures)
+
+
+def _outcome_figures(
+    bands: xr.Dataset, scenarios: pd.DataFrame, whatifs: pd.DataFrame | None, horizon: str
+) -> list[Figure]:
+    """Render the figures of what the forecast says: scenarios, fans and what-ifs (if any)."""
     from forecast.plots import (
         plot_alignment_fans,
-        plot_convergence,
-        plot_data_coverage,
-        plot_forest,
-        plot_ppc,
         plot_scenario_probabilities,
         plot_whatif_comparison,
     )
 
-    states = [str(s) for s in bands[STATE].values]
-    indicators = [str(k) for k in bands[INDICATOR].values]
-    ppc_key = PPC_INDICATOR if PPC_INDICATOR in indicators else indicators[0]
-    ppc_title = codebook[ppc_key].title if ppc_key in codebook else ppc_key
     figures = [
         _figure(
             "scenarios",
@@ -145,7 +148,23 @@ def report_figures(
                 plot_whatif_comparison(whatifs),
             )
         )
-    figures += [
+    return figures
+
+
+def _model_figures(
+    posterior: xr.DataTree,
+    bands: xr.Dataset,
+    panel: pd.DataFrame,
+    codebook: Mapping[str, Indicator],
+    ppc_key: str,
+) -> list[Figure]:
+    """Render the figures of how far to trust the model: convergence, forest, check, data."""
+    from forecast.plots import plot_convergence, plot_data_coverage, plot_forest, plot_ppc
+
+    states = [str(s) for s in bands[STATE].values]
+    indicators = [str(k) for k in bands[INDICATOR].values]
+    ppc_title = codebook[ppc_key].title if ppc_key in codebook else ppc_key
+    return [
         _figure(
             "convergence",
             "Rank plots of the dynamics' hyperparameters",
@@ -175,4 +194,3 @@ def report_figures(
             plot_data_coverage(panel, codebook=codebook, states=states, indicators=indicators),
         ),
     ]
-    return tuple(figures)
