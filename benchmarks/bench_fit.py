@@ -56,8 +56,9 @@ from forecast.data.panel import DEFAULT_PANEL, read_panel
 from forecast.dims import CHAIN, DRAW, INDICATOR, PERIOD
 from forecast.model.design import build_model_data
 from forecast.model.diagnostics import diagnose
-from forecast.model.fit import FitSettings, fit_alignment_model, ieee_numba
+from forecast.model.fit import fit_alignment_model, ieee_numba
 from forecast.model.graph import build_alignment_model
+from forecast.model.inference import FitSettings
 from forecast.model.spec import DEFAULT_MODEL, load_model_spec
 from forecast.model.trees import group
 from forecast.model.workflow import settings_from_spec

@@ -50,7 +50,7 @@ from forecast.data.panel import DEFAULT_PANEL, read_panel
 from forecast.dims import INDICATOR, PERIOD, POLE, STATE
 from forecast.model.design import ModelData, build_model_data
 from forecast.model.diagnostics import diagnose
-from forecast.model.fit import FitSettings, fit_alignment_model
+from forecast.model.fit import fit_alignment_model
 from forecast.model.graph import (
     BINOMIAL_INDICATOR,
     FREE_LOADING,
@@ -59,6 +59,7 @@ from forecast.model.graph import (
     model_coords,
     observation_arrays,
 )
+from forecast.model.inference import FitSettings
 from forecast.model.random_walk import complement_basis
 from forecast.model.spec import DEFAULT_MODEL, AlignmentSpec, load_model_spec
 from forecast.model.trees import group

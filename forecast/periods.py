@@ -107,11 +107,6 @@ def format_periods(periods: Iterable[pd.Period]) -> list[str]:
     return [format_period(p) for p in periods]
 
 
-def to_step(period: pd.Period, step: str) -> pd.Period:
-    """Convert a period to the model's step frequency (its first sub-period when finer)."""
-    return period.asfreq(PANDAS_FREQ[step], how="start")
-
-
 def steps_covered(period: pd.Period, step: str) -> Sequence[pd.Period]:
     """Return the model steps a (coarser or equal) observation period spans.
 
@@ -131,5 +126,11 @@ def period_end_date(period: pd.Period) -> pd.Timestamp:
 
 
 def coarser_or_equal(freq: str, step: str) -> bool:
-    """Return whether an observation at ``freq`` can be mapped onto a model at ``step``."""
+    """Return whether an observation at ``freq`` can be mapped onto a model at ``step``.
+
+    Examples
+    --------
+    >>> coarser_or_equal("Y", "Q"), coarser_or_equal("M", "Y")
+    (True, False)
+    """
     return PER_YEAR[freq] <= PER_YEAR[step]

@@ -24,6 +24,11 @@ def read_toml(path: str | Path) -> dict[str, Any]:
     ...     print(str(err).split(":")[1].strip())
     invalid TOML (Invalid value (at end of document))
     """
+    return parse_toml(read_text(path), path)
+
+
+def read_text(path: str | Path) -> str:
+    """Read a spec file's text, turning I/O and encoding problems into a :class:`SpecError`."""
     path = Path(path)
     try:
         raw = path.read_bytes()
@@ -32,13 +37,23 @@ def read_toml(path: str | Path) -> dict[str, Any]:
     except OSError as err:
         raise SpecError(path, f"cannot read file ({err.strerror})") from None
     try:
-        text = raw.decode("utf-8")
+        return raw.decode("utf-8")
     except UnicodeDecodeError:
         raise SpecError(path, "not UTF-8 encoded text") from None
+
+
+def parse_toml(text: str, source: str | Path) -> dict[str, Any]:
+    """Parse TOML text; ``source`` (a path or a label) names it in a syntax error.
+
+    Examples
+    --------
+    >>> parse_toml("a = 1", "<text>")
+    {'a': 1}
+    """
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
-        raise SpecError(path, f"invalid TOML ({err})") from None
+        raise SpecError(source, f"invalid TOML ({err})") from None
 
 
 def check_finite(path: str | Path, table: dict[str, Any], prefix: str = "") -> None:

@@ -93,6 +93,5 @@ def bundled_run(bundled_fit):
 @pytest.fixture(scope="session")
 def bundled_forecast(bundled_run):
     """Forecast draws of the bundled run through 2030 (latent and indicators)."""
-    from forecast.model.workflow import forecast_run
 
-    return forecast_run(bundled_run, "2030")
+    return bundled_run.forecast("2030")

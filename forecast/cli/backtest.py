@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from contextlib import ExitStack
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -14,13 +14,18 @@ from forecast.cli.options import QuietOpt, in_range
 from forecast.cli.paths import output_dir
 from forecast.data.panel import DEFAULT_PANEL
 from forecast.defaults import MAX_SEED
-from forecast.dims import HORIZON, INDICATOR, MODEL
+from forecast.dims import HORIZON, MODEL
 from forecast.interrupts import kept_on_interrupt
+from forecast.model.inference import BACKTEST_SAMPLER
 from forecast.model.spec import DEFAULT_MODEL, MAX_CHAINS, MAX_DRAWS, MAX_TUNE
 from forecast.progress import StepStatus, duration
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from forecast.evaluation.backtest import BacktestResult
+    from forecast.evaluation.plan import BacktestPlan
+    from forecast.model.spec import AlignmentSpec
 
 # the evaluation modules import PyMC, which is slow to import: the command imports them
 
@@ -63,109 +68,123 @@ def parse_floats(text: str | None, option: str) -> tuple[float, ...]:
         raise typer.BadParameter(f"{text!r}: expected numbers separated by commas") from None
 
 
+OriginsOpt = Annotated[
+    str, typer.Option("--origins", help="Origin years FIRST:LAST (forecast made at year end).")
+]
+HorizonOpt = Annotated[
+    str,
+    typer.Option(
+        "--horizon",
+        help="Horizons in years after the origin, FIRST:LAST (0: the origin's own year, "
+        "a nowcast).",
+    ),
+]
+MethodOpt = Annotated[
+    str, typer.Option("--method", help="nuts or pathfinder (approximate, faster).")
+]
+DrawsOpt = Annotated[
+    int,
+    typer.Option(
+        "--draws",
+        metavar="N",
+        callback=bounded(1, MAX_DRAWS),
+        help=f"Draws per chain (1 to {MAX_DRAWS}).",
+    ),
+]
+TuneOpt = Annotated[
+    int,
+    typer.Option(
+        "--tune",
+        metavar="N",
+        callback=bounded(0, MAX_TUNE),
+        help=f"Tuning steps per chain (0 to {MAX_TUNE}).",
+    ),
+]
+ChainsOpt = Annotated[
+    int,
+    typer.Option(
+        "--chains",
+        metavar="N",
+        callback=bounded(1, MAX_CHAINS),
+        help=f"Chains or paths (1 to {MAX_CHAINS}).",
+    ),
+]
+SeedOpt = Annotated[
+    int,
+    typer.Option("--seed", callback=bounded(0, MAX_SEED), help=f"Base seed (0 to {MAX_SEED})."),
+]
+WorkersOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--workers",
+        metavar="N",
+        callback=in_range(1),
+        help="Run origins on a local Dask cluster of N workers (default: serially here).",
+    ),
+]
+SchedulerOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--scheduler",
+        help="Address of an existing Dask scheduler you trust (it runs the pickled tasks "
+        "sent to it); tls://host:port with the --tls-* files for an encrypted, "
+        "authenticated link.",
+    ),
+]
+TlsCaOpt = Annotated[
+    Path | None,
+    typer.Option("--tls-ca-file", help="CA certificate of a tls:// scheduler (PEM)."),
+]
+TlsCertOpt = Annotated[
+    Path | None, typer.Option("--tls-cert", help="This client's TLS certificate (PEM).")
+]
+TlsKeyOpt = Annotated[
+    Path | None, typer.Option("--tls-key", help="This client's TLS private key (PEM).")
+]
+DampingOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--drift-damping",
+        help="Also score these drift dampings of the projection, comma-separated "
+        "(e.g. 1,0.5), on the same fits.",
+    ),
+]
+WeightsOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--write-weights",
+        help="Also write the stacking weights learned from every cell here "
+        "(models/stacking.toml is what forecast predict reads).",
+    ),
+]
+
+
 def backtest(
-    origins: Annotated[
-        str, typer.Option("--origins", help="Origin years FIRST:LAST (forecast made at year end).")
-    ] = "2008:2022",
-    horizon: Annotated[
-        str,
-        typer.Option(
-            "--horizon",
-            help="Horizons in years after the origin, FIRST:LAST (0: the origin's own year, "
-            "a nowcast).",
-        ),
-    ] = "0:4",
-    method: Annotated[
-        str, typer.Option("--method", help="nuts or pathfinder (approximate, faster).")
-    ] = "nuts",
-    draws: Annotated[
-        int,
-        typer.Option(
-            "--draws",
-            metavar="N",
-            callback=bounded(1, MAX_DRAWS),
-            help=f"Draws per chain (1 to {MAX_DRAWS}).",
-        ),
-    ] = 300,
-    tune: Annotated[
-        int,
-        typer.Option(
-            "--tune",
-            metavar="N",
-            callback=bounded(0, MAX_TUNE),
-            help=f"Tuning steps per chain (0 to {MAX_TUNE}).",
-        ),
-    ] = 500,
-    chains: Annotated[
-        int,
-        typer.Option(
-            "--chains",
-            metavar="N",
-            callback=bounded(1, MAX_CHAINS),
-            help=f"Chains or paths (1 to {MAX_CHAINS}).",
-        ),
-    ] = 2,
-    seed: Annotated[
-        int,
-        typer.Option("--seed", callback=bounded(0, MAX_SEED), help=f"Base seed (0 to {MAX_SEED})."),
-    ] = 1,
+    origins: OriginsOpt = "2008:2022",
+    horizon: HorizonOpt = "0:4",
+    method: MethodOpt = BACKTEST_SAMPLER.method,
+    draws: DrawsOpt = BACKTEST_SAMPLER.draws,
+    tune: TuneOpt = BACKTEST_SAMPLER.tune,
+    chains: ChainsOpt = BACKTEST_SAMPLER.chains,
+    seed: SeedOpt = 1,
     model: Annotated[Path, typer.Option("--model", help="Model spec TOML.")] = DEFAULT_MODEL,
     data: Annotated[Path, typer.Option("--data", help="Panel CSV.")] = DEFAULT_PANEL,
     out: Annotated[Path, typer.Option("--out", help="Output directory.")] = DEFAULT_OUT,
-    workers: Annotated[
-        int | None,
-        typer.Option(
-            "--workers",
-            metavar="N",
-            callback=in_range(1),
-            help="Run origins on a local Dask cluster of N workers (default: serially here).",
-        ),
-    ] = None,
-    scheduler: Annotated[
-        str | None,
-        typer.Option(
-            "--scheduler",
-            help="Address of an existing Dask scheduler you trust (it runs the pickled tasks "
-            "sent to it); tls://host:port with the --tls-* files for an encrypted, "
-            "authenticated link.",
-        ),
-    ] = None,
-    tls_ca_file: Annotated[
-        Path | None,
-        typer.Option("--tls-ca-file", help="CA certificate of a tls:// scheduler (PEM)."),
-    ] = None,
-    tls_cert: Annotated[
-        Path | None, typer.Option("--tls-cert", help="This client's TLS certificate (PEM).")
-    ] = None,
-    tls_key: Annotated[
-        Path | None, typer.Option("--tls-key", help="This client's TLS private key (PEM).")
-    ] = None,
+    workers: WorkersOpt = None,
+    scheduler: SchedulerOpt = None,
+    tls_ca_file: TlsCaOpt = None,
+    tls_cert: TlsCertOpt = None,
+    tls_key: TlsKeyOpt = None,
     quiet: QuietOpt = False,
-    drift_damping: Annotated[
-        str | None,
-        typer.Option(
-            "--drift-damping",
-            help="Also score these drift dampings of the projection, comma-separated "
-            "(e.g. 1,0.5), on the same fits.",
-        ),
-    ] = None,
-    write_weights: Annotated[
-        Path | None,
-        typer.Option(
-            "--write-weights",
-            help="Also write the stacking weights learned from every cell here "
-            "(models/stacking.toml is what forecast predict reads).",
-        ),
-    ] = None,
+    drift_damping: DampingOpt = None,
+    write_weights: WeightsOpt = None,
 ) -> None:
     """Refit at each origin on the data public then; score against what arrived later."""
     from forecast.data.codebook import load_codebook
     from forecast.data.panel import read_panel
-    from forecast.evaluation.backtest import run_backtest, write_tables
+    from forecast.evaluation.backtest import backtest_tables, write_tables
     from forecast.evaluation.plan import BACKTEST_METHODS, BacktestSettings, make_plan
-    from forecast.evaluation.skill import coverage_table, skill_table
     from forecast.model.spec import load_model_spec
-    from forecast.progress import progress_for
 
     if method not in BACKTEST_METHODS:
         raise typer.BadParameter(
@@ -192,6 +211,44 @@ def backtest(
         drift_dampings=parse_floats(drift_damping, "--drift-damping"),
     )
     plan = make_plan(read_panel(data, codebook), spec, codebook, settings)
+    _announce(model, data, origins, horizon, settings.label, seed, workers, scheduler, tls)
+    result = _run(plan, workers=workers, scheduler=scheduler, tls=tls, quiet=quiet)
+    tables = backtest_tables(result)
+    if not tables:
+        typer.echo("nothing to score: no origin has a later outcome in the panel")
+        return
+    paths = write_tables(out, tables)
+    # the tables are in place together (or none was, on Ctrl-C); then only printing
+    with kept_on_interrupt(f"the backtest tables were written to {out}"):
+        skill_h, skill_ih = tables["skill"], tables["skill_by_indicator"]
+        for name in dict.fromkeys(skill_h[MODEL]):
+            print_summary(
+                skill_h[skill_h[MODEL] == name],
+                skill_ih[skill_ih[MODEL] == name],
+                tables["coverage"],
+                settings.label,
+                name,
+            )
+        print_convergence(result.fits)
+        for path in paths.values():
+            typer.echo(f"wrote {path}")
+    if write_weights is not None:
+        _save_weights(write_weights, result, spec, data, origins, horizon, seed, settings.label)
+        typer.echo(f"wrote {write_weights}")
+
+
+def _announce(
+    model: Path,
+    data: Path,
+    origins: str,
+    horizon: str,
+    label: str,
+    seed: int,
+    workers: int | None,
+    scheduler: str | None,
+    tls: object,
+) -> None:
+    """Say what runs where (and warn of a scheduler link that is not TLS)."""
     where = (
         f"{workers} local Dask workers"
         if workers
@@ -205,8 +262,23 @@ def backtest(
         )
     typer.echo(
         f"backtest of {model.name} on {data}: origins {origins}, horizons {horizon}, "
-        f"{settings.label}, seed {seed}, {where}"
+        f"{label}, seed {seed}, {where}"
     )
+
+
+def _run(
+    plan: BacktestPlan,
+    *,
+    workers: int | None,
+    scheduler: str | None,
+    tls: Any,
+    quiet: bool,
+) -> BacktestResult:
+    """Run every origin, serially or on Dask, counting finished origins into the progress."""
+    from forecast.evaluation.backtest import run_backtest
+    from forecast.progress import progress_for
+
+    origins = plan.settings.origins
     with ExitStack() as stack:
         client = None
         if workers is not None or scheduler is not None:
@@ -215,60 +287,35 @@ def backtest(
             client = stack.enter_context(dask_client(workers=workers, scheduler=scheduler, tls=tls))
         progress = stack.enter_context(progress_for(quiet=quiet))
         status = stack.enter_context(
-            progress.step(f"backtest: refitting at {len(settings.origins)} origins")
+            progress.step(f"backtest: refitting at {len(origins)} origins")
         )
-        result = run_backtest(
-            plan, client=client, on_origin=OriginCounter(status, len(settings.origins))
-        )
-    if result.scores.empty:
-        typer.echo("nothing to score: no origin has a later outcome in the panel")
-        return
-    skill_h = skill_table(result.scores)
-    skill_ih = skill_table(result.scores, by=(INDICATOR, HORIZON))
-    coverage = coverage_table(result.scores)
-    coverage_i = coverage_table(result.scores, by=(INDICATOR,))
-    paths = write_tables(
-        out,
-        {
-            "scores": result.scores,
-            "fits": result.fits,
-            "skill": skill_h,
-            "skill_by_indicator": skill_ih,
-            "coverage": coverage,
-            "coverage_by_indicator": coverage_i,
-            "stacking_weights_by_origin": result.weights,
-            "stacking_weights": result.final_weights,
-        },
-    )
-    # the tables are in place together (or none was, on Ctrl-C); then only printing
-    with kept_on_interrupt(f"the backtest tables were written to {out}"):
-        for name in dict.fromkeys(skill_h[MODEL]):
-            print_summary(
-                skill_h[skill_h[MODEL] == name],
-                skill_ih[skill_ih[MODEL] == name],
-                coverage,
-                settings.label,
-                name,
-            )
-        print_convergence(result.fits)
-        for path in paths.values():
-            typer.echo(f"wrote {path}")
-    if write_weights is not None:
-        from forecast.data.panel import panel_sha256
-        from forecast.model.stacked import provenance_now
-        from forecast.model.stacked import write_weights as save_weights
+        return run_backtest(plan, client=client, on_origin=OriginCounter(status, len(origins)))
 
-        provenance = provenance_now(
-            spec_sha256=spec.sha256,
-            model_sha256=spec.model_sha256,
-            panel_sha256=panel_sha256(data),
-            origins=origins,
-            horizons=horizon,
-            seed=seed,
-            fits=settings.label,
-        )
-        save_weights(write_weights, result.final_weights, provenance)
-        typer.echo(f"wrote {write_weights}")
+
+def _save_weights(
+    path: Path,
+    result: BacktestResult,
+    spec: AlignmentSpec,
+    data: Path,
+    origins: str,
+    horizons: str,
+    seed: int,
+    label: str,
+) -> None:
+    """Write the stacking weights learned from every cell, with their provenance."""
+    from forecast.data.panel import panel_sha256
+    from forecast.model.stacked import provenance_now, write_weights
+
+    provenance = provenance_now(
+        spec_sha256=spec.sha256,
+        model_sha256=spec.model_sha256,
+        panel_sha256=panel_sha256(data),
+        origins=origins,
+        horizons=horizons,
+        seed=seed,
+        fits=label,
+    )
+    write_weights(path, result.final_weights, provenance)
 
 
 class OriginCounter:

@@ -109,7 +109,7 @@ def fit(
 
 
 def _report_fit(outcome: FitOutcome, strict: bool) -> None:
-    left_out = outcome.run.manifest["model"].get("left_out_without_variation", [])
+    left_out = outcome.run.manifest.model.left_out_without_variation
     if left_out:
         typer.echo(f"left out, the same value in every observation: {', '.join(left_out)}")
     typer.echo(
@@ -146,8 +146,7 @@ def predict(
     quiet: QuietOpt = False,
 ) -> None:
     """Forecast a run: forecast.nc, alignment.csv and indicators.csv."""
-    from forecast.model.runs import load_run
-    from forecast.model.workflow import forecast_run, write_forecast
+    from forecast.model.runs import load_run, write_forecast
     from forecast.progress import progress_for
 
     stored = load_run(run, runs)
@@ -155,7 +154,7 @@ def predict(
     target = output_dir(out or stored.path, "--out")
     with progress_for(quiet=quiet) as progress:
         with progress.step(f"forecasting run {stored.run_id} through {until}"):
-            forecast = forecast_run(stored, until, random_seed=seed, forecast=kind)
+            forecast = stored.forecast(until, kind=kind, seed=seed)
         # the three files are renamed into place together (or not at all on Ctrl-C)
         with progress.step("writing forecast.nc, alignment.csv and indicators.csv"):
             paths = write_forecast(forecast, target)

@@ -14,23 +14,17 @@ from forecast.data.codebook import load_codebook
 from forecast.data.panel import read_panel
 from forecast.defaults import DEFAULT_HORIZON, DEFAULT_RUNS
 from forecast.interrupts import Interrupted
-from forecast.model.runs import FORECAST_FILE
 
 if TYPE_CHECKING:
     from forecast.model.runs import Run
 
 
 def _forecast(stored: Run, until: str | None) -> xr.Dataset:
-    """Return the run's stored forecast if it reaches ``until`` (or none asked), else forecast."""
-    from forecast.model.workflow import forecast_run
-
-    path = stored.path / FORECAST_FILE
-    if path.is_file():
-        ds = stored.dataset(path.name)
-        if until is None or str(ds.attrs.get("until")) == until:
-            typer.echo(f"using the stored forecast {path}")
-            return ds
-    return forecast_run(stored, until or DEFAULT_HORIZON)
+    """Return the run's forecast through ``until``, or through its stored forecast's end."""
+    if until is None:
+        kept = stored.stored_forecast()
+        until = DEFAULT_HORIZON if kept is None else str(kept.attrs["until"])
+    return stored.forecast(until)
 
 
 def plot(

@@ -194,11 +194,6 @@ def _cells_to_csv(cells: pd.DataFrame) -> str:
     return buf.getvalue()
 
 
-def panel_to_csv(panel: pd.DataFrame) -> str:
-    """Serialise a typed panel to CSV text, sorted by state, indicator and period."""
-    return _cells_to_csv(panel_cells(panel))
-
-
 def write_panel(
     panel: pd.DataFrame, path: str | Path, codebook: Codebook | None = None
 ) -> pd.DataFrame:

@@ -34,7 +34,7 @@ import xarray as xr
 
 from forecast.atomic import atomic_paths
 from forecast.baselines import baseline_forecast
-from forecast.dims import INDICATOR, INDICATOR_VAR, ORIGIN
+from forecast.dims import HORIZON, INDICATOR, INDICATOR_VAR, ORIGIN
 from forecast.evaluation.cells import (
     OBSERVED,
     SCALE,
@@ -48,7 +48,8 @@ from forecast.evaluation.stacked import OriginStack, final_weights, origin_stack
 from forecast.evaluation.vintage import origin_date, public_at, target_period
 from forecast.model.design import ModelData, build_model_data
 from forecast.model.diagnostics import diagnose
-from forecast.model.fit import CompiledModels, FitResult, FitSettings, fit_alignment_model
+from forecast.model.fit import CompiledModels, FitResult, fit_alignment_model
+from forecast.model.inference import FitSettings
 from forecast.model.project import project
 from forecast.model.stacked import COMPONENTS, indicator_family
 
@@ -62,6 +63,7 @@ __all__ = [
     "BacktestSettings",
     "OriginFit",
     "OriginResult",
+    "backtest_tables",
     "fit_origin",
     "make_plan",
     "origin_forecast",
@@ -300,6 +302,29 @@ def origin_task(origin: int, plan: BacktestPlan) -> OriginResult:
     from forecast.scaleout import worker_compiled_models, worker_threads
 
     return run_origin(plan, origin, compiled=worker_compiled_models(), cores=worker_threads())
+
+
+def backtest_tables(result: BacktestResult) -> dict[str, pd.DataFrame]:
+    """Every table a backtest writes: scores, fits, skill, coverage and stacking weights.
+
+    Skill (:func:`~forecast.evaluation.skill.skill_table`) by horizon and by (indicator,
+    horizon), interval coverage by horizon and by indicator, the weights each origin's stacked
+    forecast used and those learned from every cell. Empty when nothing could be scored.
+    """
+    from forecast.evaluation.skill import coverage_table, skill_table
+
+    if result.scores.empty:
+        return {}
+    return {
+        "scores": result.scores,
+        "fits": result.fits,
+        "skill": skill_table(result.scores),
+        "skill_by_indicator": skill_table(result.scores, by=(INDICATOR, HORIZON)),
+        "coverage": coverage_table(result.scores),
+        "coverage_by_indicator": coverage_table(result.scores, by=(INDICATOR,)),
+        "stacking_weights_by_origin": result.weights,
+        "stacking_weights": result.final_weights,
+    }
 
 
 def write_tables(out_dir: str | Path, tables: dict[str, pd.DataFrame]) -> dict[str, Path]:

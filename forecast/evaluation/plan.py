@@ -19,7 +19,7 @@ from forecast.data.codebook import Codebook
 from forecast.data.levels import levels_only
 from forecast.dims import INDICATOR, PERIOD, STATE
 from forecast.errors import ForecastError
-from forecast.model.fit import FitSettings
+from forecast.model.inference import BACKTEST_SAMPLER, FitSettings, SamplerSettings, fit_settings
 from forecast.model.spec import AlignmentSpec
 
 #: inference methods a backtest may use (ADVI is too crude to be worth scoring)
@@ -36,13 +36,13 @@ class BacktestSettings:
 
     origins: tuple[int, ...]
     horizons: tuple[int, ...]
-    method: str = "nuts"
-    draws: int = 300
-    tune: int = 500
-    chains: int = 2
+    method: str = BACKTEST_SAMPLER.method
+    draws: int = BACKTEST_SAMPLER.draws
+    tune: int = BACKTEST_SAMPLER.tune
+    chains: int = BACKTEST_SAMPLER.chains
     seed: int = 1
-    target_accept: float = 0.95
-    adaptation: str = "draw_diag"
+    target_accept: float = BACKTEST_SAMPLER.target_accept
+    adaptation: str = BACKTEST_SAMPLER.adaptation
     baselines: tuple[str, ...] = BASELINES
     #: drift dampings scored beside the spec's own, on the same fits (projection variants)
     drift_dampings: tuple[float, ...] = ()
@@ -84,16 +84,15 @@ class BacktestSettings:
         ``cores`` caps the threads that run the chains (``None``: one per chain, up to the
         machine's cores); nutpie seeds each chain on its own, so the draws do not depend on it.
         """
-        return FitSettings(
-            cores=cores,
+        sampler = SamplerSettings(
             method=self.method,
             draws=self.draws,
             tune=self.tune,
             chains=self.chains,
-            seed=origin_seed(self.seed, origin),
             target_accept=self.target_accept,
             adaptation=self.adaptation,
         )
+        return fit_settings(sampler, seed=origin_seed(self.seed, origin), cores=cores)
 
 
 def origin_seed(seed: int, origin: int, stream: int = 0) -> int:

@@ -30,14 +30,12 @@ from forecast.model.graph import (
     observation_coords,
     structure_key,
 )
+from forecast.model.inference import FitSettings
 from forecast.model.spec import AlignmentSpec
 from forecast.progress import SILENT, Progress
 
 #: second word of the seed of the drifts drawn after sampling (the first is the run's seed)
 DRIFT_STREAM = 1
-
-#: methods whose draws come from an approximation of the posterior
-APPROXIMATE = ("pathfinder", "advi")
 
 
 def ieee_numba() -> AbstractContextManager[None]:
@@ -51,30 +49,6 @@ def ieee_numba() -> AbstractContextManager[None]:
     reject a proposal) is handled as IEEE says. It costs about 8 % of the sampling time.
     """
     return pytensor.config.change_flags(numba__fastmath=False)
-
-
-@dataclass(frozen=True)
-class FitSettings:
-    """How to fit: method, sizes, seed.
-
-    ``sampler`` chooses the NUTS implementation: ``nutpie`` (default) or ``pymc`` (PyMC's
-    Python NUTS, kept for benchmarks).
-    """
-
-    method: str = "nuts"
-    draws: int = 1000
-    tune: int = 1000
-    chains: int = 4
-    seed: int = 1
-    target_accept: float = 0.95
-    adaptation: str = "draw_diag"
-    sampler: str = "nutpie"
-    cores: int | None = None
-
-    @property
-    def approximate(self) -> bool:
-        """True for Pathfinder and ADVI."""
-        return self.method in APPROXIMATE
 
 
 @dataclass
@@ -377,7 +351,7 @@ def _sample(
     progress: Progress,
 ) -> tuple[pm.Model, xr.DataTree, float, float]:
     """Compile and sample: ``(model, raw DataTree, compile seconds, sampling seconds)``."""
-    if settings.method == "nuts" and settings.sampler == "nutpie":
+    if settings.method == "nuts" and settings.nuts_sampler == "nutpie":
         from forecast.model.sampling import sample_with_progress
 
         cache = compiled if compiled is not None else CompiledModels()

@@ -13,7 +13,7 @@ import hashlib
 import json
 import platform
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -21,63 +21,38 @@ from typing import TYPE_CHECKING, Any
 
 import xarray as xr
 
-from forecast.atomic import atomic_directory, remove_stale_directories, replace_symlink
-from forecast.defaults import DEFAULT_RUNS, MAX_SEED
+from forecast.atomic import (
+    atomic_directory,
+    atomic_paths,
+    remove_stale_directories,
+    replace_symlink,
+)
+from forecast.defaults import DEFAULT_HORIZON, DEFAULT_RUNS
+from forecast.dims import PERIOD
 from forecast.errors import ForecastError
 from forecast.interrupts import sigint_deferred
-from forecast.periods import period_frequency
+from forecast.model.manifest import RunManifest, read_manifest
+from forecast.periods import parse_period
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from forecast.model.diagnostics import Diagnostics
 
 __all__ = [
     "DEFAULT_RUNS",
     "Run",
-    "check_manifest",
     "load_run",
     "new_run_id",
     "resolve_run",
     "save_run",
+    "through",
+    "write_forecast",
 ]
 LATEST = "latest"
 #: a run's forecast draws, beside its posterior (``forecast predict`` writes it)
 FORECAST_FILE = "forecast.nc"
 #: the first bytes of every HDF5 file, hence of every netCDF-4 file a run holds
 HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
-#: what a loaded manifest must hold: key -> (type, what it is), nested tables by dotted key
-MANIFEST_KEYS: dict[str, tuple[type | tuple[type, ...], str]] = {
-    "run_id": (str, "the run's id"),
-    "seed": (int, f"the run's seed, an integer from 0 to {MAX_SEED}"),
-    "converged": (bool, "whether the run passed the convergence gates, true or false"),
-    "data": (dict, "a table describing the panel"),
-    "data.sha256": (str, "the panel's SHA-256"),
-    "spec": (dict, "a table describing the model spec"),
-    "spec.sha256": (str, "the spec's SHA-256"),
-    "model": (dict, "a table describing the fitted model"),
-}
-_NUMBER = (int, float)
-#: keys a manifest may lack, checked for their type when present (the report reads the
-#: diagnostics and package versions)
-MANIFEST_OPTIONAL: dict[str, tuple[type | tuple[type, ...], str]] = {
-    "method": (str, "the inference method"),
-    "approximate": (bool, "whether the method is approximate, true or false"),
-    "created": (str, "the time the run was written"),
-    "sampler": (dict, "a table of sampler settings"),
-    "sampler.seed": (int, "the sampler's seed, an integer"),
-    "diagnostics": (dict, "a table of diagnostics"),
-    "diagnostics.chains": (int, "the number of chains"),
-    "diagnostics.draws": (int, "the number of draws"),
-    "diagnostics.divergences": (int, "the number of divergent transitions"),
-    "diagnostics.max_rhat": (_NUMBER, "a number"),
-    "diagnostics.min_ess_bulk": (_NUMBER, "a number"),
-    "diagnostics.min_ess_tail": (_NUMBER, "a number"),
-    "diagnostics.failures": (list, "a list of the gates' failures"),
-    "packages": (dict, "a table of package versions"),
-    "model.last_period": (str, "the last fitted period"),
-    "posterior_sha256": (str, "the SHA-256 of posterior.nc"),
-}
 PACKAGES = (
     "forecast",
     "pymc",
@@ -121,17 +96,17 @@ class Run:
     """A stored run: its directory, manifest and (lazily opened) posterior."""
 
     path: Path
-    manifest: dict[str, Any]
+    manifest: RunManifest
 
     @property
     def run_id(self) -> str:
         """The run's id (its directory name)."""
-        return str(self.manifest["run_id"])
+        return self.manifest.run_id
 
     @property
     def converged(self) -> bool:
         """Whether the run passed the convergence gates."""
-        return bool(self.manifest["converged"])
+        return self.manifest.converged
 
     def panel_path(self, data: Path | None = None) -> Path:
         """Return ``data`` if given, else the panel the run was fitted to, else the bundled one."""
@@ -139,7 +114,7 @@ class Run:
             return data
         from forecast.data.panel import DEFAULT_PANEL
 
-        fitted = Path(str(self.manifest.get("data", {}).get("path", "")))
+        fitted = Path(self.manifest.data.path)
         return fitted if fitted.is_file() else DEFAULT_PANEL
 
     def posterior(self) -> xr.DataTree:
@@ -151,7 +126,7 @@ class Run:
             Naming the run and the file when it cannot be read or holds no posterior.
         """
         path = self.path / "posterior.nc"
-        recorded = self.manifest.get("posterior_sha256")
+        recorded = self.manifest.posterior_sha256
         # before HDF5 reads a byte: a damaged file can make the library fail obscurely or
         # even loop for ever (a scribbled global heap did); runs written before the hash
         # was recorded go straight to the reader
@@ -165,6 +140,67 @@ class Run:
             raise ForecastError(f"{path}: run {self.run_id}: no posterior group: not a run's file")
         return tree
 
+    def stored_forecast(self) -> xr.Dataset | None:
+        """Return the run's stored forecast (``forecast.nc``), or None when it has none.
+
+        Raises
+        ------
+        ForecastError
+            Naming the run and the file when it cannot be read.
+        """
+        path = self.path / FORECAST_FILE
+        return _read_netcdf(self, path, xr.open_dataset) if path.is_file() else None
+
+    def forecast(
+        self,
+        until: str = DEFAULT_HORIZON,
+        *,
+        kind: str = "stacked",
+        seed: int | None = None,
+        store: bool = False,
+    ) -> xr.Dataset:
+        """Return the run's forecast draws through ``until``: the one way to a run's forecast.
+
+        The stored ``forecast.nc`` is the answer when it was made from this run (run id and
+        spec hash), with this seed, of this kind, and reaches ``until``; it is returned
+        through ``until``. Otherwise the run is projected afresh
+        (:func:`forecast.model.workflow.project_run`) and, with ``store``, written to the
+        run directory with its tables (:func:`write_forecast`).
+
+        Parameters
+        ----------
+        until
+            Last forecast period.
+        kind
+            ``stacked`` (the backtested mixture with the baselines, when it applies) or
+            ``model`` (the model's own forecast).
+        seed
+            Seed of the projection's streams; default the run's own, so that a run's
+            forecast is reproducible.
+        store
+            Write a fresh forecast to the run directory (``forecast predict`` and the report).
+        """
+        from forecast.model.workflow import project_run
+
+        seed = self.manifest.seed if seed is None else seed
+        stored = self.stored_forecast()
+        if stored is not None and self._reusable(stored, until, kind, seed):
+            return through(stored, until)
+        fresh = project_run(self, until, random_seed=seed, forecast=kind)
+        if store:
+            write_forecast(fresh, self.path)
+        return fresh
+
+    def _reusable(self, stored: xr.Dataset, until: str, kind: str, seed: int) -> bool:
+        """Whether a stored forecast answers :meth:`forecast` (the one reuse rule)."""
+        attrs = stored.attrs
+        made = (attrs.get("run_id"), attrs.get("spec_sha256"), attrs.get("random_seed"))
+        return (
+            made == (self.run_id, self.manifest.spec.sha256, seed)
+            and attrs.get("forecast_asked") == kind
+            and _end(str(stored[PERIOD].values[-1])) >= _end(until)
+        )
+
     def dataset(self, name: str) -> xr.Dataset:
         """Open the run's netCDF file ``name`` (e.g. ``forecast.nc``), loaded into memory.
 
@@ -174,6 +210,55 @@ class Run:
             Naming the run and the file when it cannot be read.
         """
         return _read_netcdf(self, self.path / name, xr.open_dataset)
+
+
+def _end(period: str) -> pd.Timestamp:
+    return parse_period(period).end_time
+
+
+def through(forecast: xr.Dataset, until: str) -> xr.Dataset:
+    """Return ``forecast`` without the periods that end after ``until``.
+
+    Raises
+    ------
+    ForecastError
+        When every period of the forecast ends after ``until``.
+    """
+    keep = [p for p in (str(v) for v in forecast[PERIOD].values) if _end(p) <= _end(until)]
+    if not keep:
+        raise ForecastError(f"--until {until}: the forecast starts after it")
+    if len(keep) == forecast.sizes[PERIOD]:
+        return forecast
+    # a new attrs dict: selecting shares the caller's
+    out = forecast.sel({PERIOD: keep})
+    out.attrs = {**forecast.attrs, "until": until}
+    return out
+
+
+def write_forecast(forecast: xr.Dataset, out_dir: str | Path) -> dict[str, Path]:
+    """Write ``forecast.nc``, ``alignment.csv`` and ``indicators.csv`` atomically, together.
+
+    The three are renamed into place together (:func:`forecast.atomic.atomic_paths`): a
+    Ctrl-C never leaves a new forecast beside old tables.
+    """
+    from forecast.model.summaries import alignment_table, indicator_table
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = {
+        "forecast": out_dir / FORECAST_FILE,
+        "alignment": out_dir / "alignment.csv",
+        "indicators": out_dir / "indicators.csv",
+    }
+    with atomic_paths(list(paths.values())) as tmps:
+        tmp = dict(zip(paths, tmps, strict=True))
+        forecast.to_netcdf(tmp["forecast"], engine="h5netcdf")
+        for key, table in (
+            ("alignment", alignment_table(forecast)),
+            ("indicators", indicator_table(forecast)),
+        ):
+            table.to_csv(tmp[key], index=False, float_format="%.6g", lineterminator="\n")
+    return paths
 
 
 #: what a truncated or overwritten file raises in h5py (OSError), in the netCDF layer
@@ -217,98 +302,40 @@ def _read_netcdf(run: Run, path: Path, opener: Any) -> Any:
         ) from None
 
 
-def check_manifest(manifest: Any, path: Path, run_id: str) -> dict[str, Any]:
-    """Return ``manifest`` if it holds every key a run needs, with the right types.
-
-    Parameters
-    ----------
-    manifest
-        The parsed ``manifest.json``.
-    path
-        The file, for messages.
-    run_id
-        The run's id as its directory names it (the manifest's own may be missing).
-
-    Raises
-    ------
-    ForecastError
-        Naming the file, the run and the first missing or mistyped key.
-
-    Examples
-    --------
-    >>> check_manifest([1], Path("runs/r/manifest.json"), "r")
-    Traceback (most recent call last):
-    ...
-    forecast.errors.ForecastError: runs/r/manifest.json: run r: expected a JSON object, not a list
-    """
-    where = f"{path}: run {run_id}"
-    if not isinstance(manifest, dict):
-        names: dict[type, str] = {list: "a list", str: "a string"}
-        kind = names.get(type(manifest), type(manifest).__name__)
-        raise ForecastError(f"{where}: expected a JSON object, not {kind}")
-    for table, required in ((MANIFEST_KEYS, True), (MANIFEST_OPTIONAL, False)):
-        for key, (typ, what) in table.items():
-            parent, _, leaf = key.rpartition(".")
-            holder = manifest.get(parent) if parent else manifest
-            if not isinstance(holder, dict) or leaf not in holder:
-                if required:
-                    raise ForecastError(f"{where}: key {key} missing: expected {what}")
-                continue
-            value = holder[leaf]
-            # JSON's true is a Python bool, which is also an int: keep the two apart
-            if not isinstance(value, typ) or (typ is not bool and isinstance(value, bool)):
-                raise ForecastError(f"{where}: key {key} is {value!r:.40}: expected {what}")
-    if not 0 <= manifest["seed"] <= MAX_SEED:
-        raise ForecastError(
-            f"{where}: key seed is {manifest['seed']}: expected {MANIFEST_KEYS['seed'][1]}"
-        )
-    last = manifest["model"].get("last_period")
-    if last is not None and period_frequency(last) is None:
-        raise ForecastError(
-            f"{where}: key model.last_period is {last!r:.40}: expected a period such as 2020"
-        )
-    return manifest
-
-
 def save_run(
     runs_dir: str | Path,
     posterior: xr.DataTree,
-    manifest: dict[str, Any],
-    diagnostics: Diagnostics,
+    manifest: RunManifest,
     *,
     summary: pd.DataFrame | None = None,
 ) -> Run:
     """Write a run atomically and point ``runs/latest`` at it.
 
-    ``manifest`` must hold ``run_id``; diagnostics, ``converged`` and package versions are
-    added here. ``summary`` is the run's :func:`~forecast.model.diagnostics.convergence_summary`
-    when the caller has computed it already.
+    ``manifest.posterior_sha256`` is filled in here, from the file as written. ``summary``
+    is the run's :func:`~forecast.model.diagnostics.convergence_summary` when the caller has
+    computed it already.
     """
     from forecast.model.diagnostics import convergence_summary
 
     runs_dir = Path(runs_dir)
-    run_id = str(manifest["run_id"])
+    run_id = manifest.run_id
     target = runs_dir / run_id
     if target.exists():
         raise ForecastError(f"{target}: a run with this id already exists")
-    full = dict(manifest)
-    full.setdefault("created", datetime.now(UTC).isoformat(timespec="seconds"))
-    full["packages"] = package_versions()
-    full["diagnostics"] = diagnostics.to_dict()
-    full["converged"] = diagnostics.converged
     remove_stale_directories(runs_dir)
     with ExitStack() as stack:
         tmp = stack.enter_context(atomic_directory(target))
         posterior.to_netcdf(tmp / "posterior.nc", engine="h5netcdf")
-        full["posterior_sha256"] = _sha256(tmp / "posterior.nc")
+        manifest = replace(manifest, posterior_sha256=_sha256(tmp / "posterior.nc"))
         if summary is None:
             summary = convergence_summary(posterior)
         summary.to_csv(tmp / "summary.csv")
-        (tmp / "manifest.json").write_text(json.dumps(full, indent=2, sort_keys=True) + "\n")
+        text = json.dumps(manifest.to_dict(), indent=2, sort_keys=True) + "\n"
+        (tmp / "manifest.json").write_text(text)
         with sigint_deferred(kept=f"run {run_id} was written to {target}"):
             stack.close()  # renames the run into place
             replace_symlink(runs_dir / LATEST, run_id)
-    return Run(target, full)
+    return Run(target, manifest)
 
 
 def resolve_run(run: str | Path | None, runs_dir: str | Path = DEFAULT_RUNS) -> Path:
@@ -337,7 +364,8 @@ def load_run(run: str | Path | None, runs_dir: str | Path = DEFAULT_RUNS) -> Run
     ------
     ForecastError
         Naming the run and the file: no such run, a missing file, a manifest that is not JSON,
-        not an object, or lacks a key (:func:`check_manifest`), a posterior that is not HDF5.
+        not an object, or lacks a key (:func:`~forecast.model.manifest.read_manifest`), a
+        posterior that is not HDF5.
     """
     path = resolve_run(run, runs_dir)
     manifest_path = path / "manifest.json"
@@ -360,12 +388,12 @@ def load_run(run: str | Path | None, runs_dir: str | Path = DEFAULT_RUNS) -> Run
         ) from None
     except OSError as err:
         raise ForecastError(f"{manifest_path}: run {path.name}: cannot read ({err})") from None
-    manifest = check_manifest(manifest, manifest_path, path.name)
+    record = read_manifest(manifest, manifest_path, path.name)
     with open(posterior_path, "rb") as fh:
         head = fh.read(len(HDF5_SIGNATURE))
     if head != HDF5_SIGNATURE:
         raise ForecastError(
-            f"{posterior_path}: run {manifest['run_id']}: not a netCDF-4 (HDF5) file: "
+            f"{posterior_path}: run {record.run_id}: not a netCDF-4 (HDF5) file: "
             "the posterior is damaged or was overwritten"
         )
-    return Run(path, manifest)
+    return Run(path, record)

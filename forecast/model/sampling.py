@@ -19,7 +19,7 @@ from forecast.progress import SILENT, Progress, duration
 if TYPE_CHECKING:
     import xarray as xr
 
-    from forecast.model.fit import FitSettings
+    from forecast.model.inference import FitSettings
 
 #: seconds the main thread waits on the sampler between two checks for Ctrl-C
 POLL_SECONDS = 0.25

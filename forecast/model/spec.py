@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -11,11 +12,11 @@ from typing import Any
 from forecast.data.codebook import Codebook
 from forecast.dims import POLES
 from forecast.errors import SpecError
-from forecast.periods import PER_YEAR, period_frequency
-from forecast.tomlfile import check_finite, check_keys, expect_type, read_toml
+from forecast.model.inference import ADAPTATIONS, METHODS, SamplerSettings
+from forecast.periods import coarser_or_equal, period_frequency
+from forecast.tomlfile import check_finite, check_keys, expect_type, parse_toml, read_text
 
 DEFAULT_MODEL = Path(__file__).resolve().parents[2] / "models" / "alignment.toml"
-METHODS = ("nuts", "pathfinder", "advi")
 #: how a Gaussian indicator's AR(1) deviation is scaled (see forecast.model.graph)
 DEVIATIONS = ("stationary", "innovation")
 
@@ -42,29 +43,12 @@ class Priors:
     concentration_mean: float = 100.0
 
 
-#: nutpie's mass-matrix adaptations the spec may name
-ADAPTATIONS = ("diag", "draw_diag")
-
 #: sane upper bounds of the sampler's sizes, in the spec and on the command line: beyond them
-#: a fit would run for days or exhaust memory (the default fit takes 1000 draws of 4 chains)
+#: a fit would run for days or exhaust memory
 MAX_DRAWS = 100_000
 MAX_TUNE = 100_000
 MAX_CHAINS = 64
 _SIZE_LIMITS = {"draws": MAX_DRAWS, "tune": MAX_TUNE, "chains": MAX_CHAINS}
-
-
-@dataclass(frozen=True)
-class SamplerSettings:
-    """Default inference settings; the CLI may override them."""
-
-    method: str = "nuts"
-    draws: int = 1000
-    tune: int = 1000
-    chains: int = 4
-    target_accept: float = 0.9
-    # nutpie's mass-matrix adaptation: "diag" (draw and gradient variances) or "draw_diag"
-    # (draw variances, as Stan and PyMC)
-    adaptation: str = "diag"
 
 
 @dataclass(frozen=True)
@@ -133,10 +117,6 @@ class AlignmentSpec:
         current.update({k: v for k, v in changes.items() if v is not None})
         return replace(self, sampler=SamplerSettings(**current))
 
-    def with_indicators(self, indicators: tuple[str, ...]) -> AlignmentSpec:
-        """Return a copy using only ``indicators`` (references must stay included)."""
-        return replace(self, indicators=indicators)
-
 
 def _numbers(path: Path, table: dict[str, Any], cls: type, prefix: str) -> dict[str, Any]:
     names = {f.name: f.type for f in fields(cls)}
@@ -161,15 +141,32 @@ def _numbers(path: Path, table: dict[str, Any], cls: type, prefix: str) -> dict[
 
 
 def load_model_spec(path: str | Path, codebook: Codebook) -> AlignmentSpec:
-    """Load and validate a model spec.
+    """Load and validate a model spec file (:func:`parse_model_spec` of its text).
+
+    Examples
+    --------
+    >>> from forecast.data.codebook import load_codebook
+    >>> spec = load_model_spec(DEFAULT_MODEL, load_codebook())
+    >>> spec.reference_of("CHN"), spec.step
+    ('trade_share_chn', 'Y')
+    """
+    return parse_model_spec(read_text(path), codebook, path)
+
+
+def parse_model_spec(
+    text: str, codebook: Codebook, source: str | Path = "<model spec text>"
+) -> AlignmentSpec:
+    """Validate a model spec given as TOML text; ``source`` names it in errors.
 
     Parameters
     ----------
-    path
-        TOML file with tables ``[model]``, ``[indicators]`` (with ``[indicators.reference]``),
-        ``[priors]`` and ``[sampler]``.
+    text
+        TOML with tables ``[model]``, ``[indicators]`` (with ``[indicators.reference]``),
+        ``[priors]``, ``[sampler]`` and ``[projection]``.
     codebook
         Every used indicator must be in it.
+    source
+        The file (or a label) for messages.
 
     Raises
     ------
@@ -182,12 +179,12 @@ def load_model_spec(path: str | Path, codebook: Codebook) -> AlignmentSpec:
     Examples
     --------
     >>> from forecast.data.codebook import load_codebook
-    >>> spec = load_model_spec(DEFAULT_MODEL, load_codebook())
-    >>> spec.reference_of("CHN"), spec.step
-    ('trade_share_chn', 'Y')
+    >>> text = DEFAULT_MODEL.read_text(encoding="utf-8")
+    >>> parse_model_spec(text, load_codebook()) == load_model_spec(DEFAULT_MODEL, load_codebook())
+    True
     """
-    path = Path(path)
-    raw = read_toml(path)
+    path = Path(source)
+    raw = parse_toml(text, path)
     check_keys(
         path, raw, required={"model", "indicators"}, optional={"priors", "sampler", "projection"}
     )
@@ -195,48 +192,68 @@ def load_model_spec(path: str | Path, codebook: Codebook) -> AlignmentSpec:
     for table in raw:
         if not isinstance(raw[table], dict):
             raise SpecError(path, "expected a table", key=table)
-
-    model = raw["model"]
-    check_keys(
-        path,
-        model,
-        required=set(),
-        optional={
-            "name",
-            "step",
-            "start",
-            "correlated_innovations",
-            "overdispersion",
-            "share_clip",
-            "deviation",
-        },
-        prefix="model",
+    model = _model_table(path, raw["model"])
+    use, reference = _indicators_table(path, raw["indicators"], codebook, model["step"])
+    return AlignmentSpec(
+        indicators=use,
+        reference=reference,
+        **model,
+        priors=_priors(path, raw.get("priors", {})),
+        sampler=_sampler(path, raw.get("sampler", {})),
+        projection=_projection(path, raw.get("projection", {})),
     )
-    name = expect_type(path, "model.name", model.get("name", "alignment"), str)
-    step = expect_type(path, "model.step", model.get("step", "Y"), str)
+
+
+#: the ``[model]`` table's keys and their defaults
+_MODEL_DEFAULTS: dict[str, Any] = {
+    "name": "alignment",
+    "step": "Y",
+    "start": "auto",
+    "correlated_innovations": True,
+    "overdispersion": True,
+    "share_clip": 0.01,
+    "deviation": "stationary",
+}
+
+
+def _model_table(path: Path, model: dict[str, Any]) -> dict[str, Any]:
+    """Check the ``[model]`` table; return its settings, defaults filled in."""
+    check_keys(path, model, required=set(), optional=set(_MODEL_DEFAULTS), prefix="model")
+    out = {**_MODEL_DEFAULTS, **model}
+    name = expect_type(path, "model.name", out["name"], str)
+    step = expect_type(path, "model.step", out["step"], str)
     if step not in ("Y", "Q"):
         raise SpecError(path, f"step must be Y or Q, got {step!r}", key="model.step")
-    start = expect_type(path, "model.start", model.get("start", "auto"), str)
+    start = expect_type(path, "model.start", out["start"], str)
     if start != "auto" and period_frequency(start) != step:
         raise SpecError(
             path, f"start must be 'auto' or a period of frequency {step}", key="model.start"
         )
-    corr = expect_type(
-        path, "model.correlated_innovations", model.get("correlated_innovations", True), bool
-    )
-    overdispersion = expect_type(
-        path, "model.overdispersion", model.get("overdispersion", True), bool
-    )
-    deviation = expect_type(path, "model.deviation", model.get("deviation", "stationary"), str)
+    corr = expect_type(path, "model.correlated_innovations", out["correlated_innovations"], bool)
+    overdispersion = expect_type(path, "model.overdispersion", out["overdispersion"], bool)
+    deviation = expect_type(path, "model.deviation", out["deviation"], str)
     if deviation not in DEVIATIONS:
         raise SpecError(
             path, f"deviation must be one of {', '.join(DEVIATIONS)}", key="model.deviation"
         )
-    clip = float(expect_type(path, "model.share_clip", model.get("share_clip", 0.01), (int, float)))
+    clip = float(expect_type(path, "model.share_clip", out["share_clip"], (int, float)))
     if not 0 < clip < 0.5:
         raise SpecError(path, "share_clip must be in (0, 0.5)", key="model.share_clip")
+    return {
+        "name": name,
+        "step": step,
+        "start": start,
+        "correlated_innovations": corr,
+        "overdispersion": overdispersion,
+        "share_clip": clip,
+        "deviation": deviation,
+    }
 
-    ind = raw["indicators"]
+
+def _indicators_table(
+    path: Path, ind: dict[str, Any], codebook: Codebook, step: str
+) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
+    """Check ``[indicators]``: return the indicators used and each pole's reference."""
     check_keys(path, ind, required={"use", "reference"}, prefix="indicators")
     use = expect_type(path, "indicators.use", ind["use"], list)
     if not use:
@@ -249,7 +266,7 @@ def load_model_spec(path: str | Path, codebook: Codebook) -> AlignmentSpec:
                 f"indicator {key!r} is not in the codebook {codebook.path}",
                 key="indicators.use",
             )
-        if PER_YEAR[codebook[key].frequency] > PER_YEAR[step]:
+        if not coarser_or_equal(codebook[key].frequency, step):
             raise SpecError(
                 path,
                 f"indicator {key!r} has frequency {codebook[key].frequency}, "
@@ -261,37 +278,46 @@ def load_model_spec(path: str | Path, codebook: Codebook) -> AlignmentSpec:
     ref = expect_type(path, "indicators.reference", ind["reference"], dict)
     check_keys(path, ref, required=set(POLES), prefix="indicators.reference")
     for pole in POLES:
-        key = expect_type(path, f"indicators.reference.{pole}", ref[pole], str)
-        if key not in use:
-            raise SpecError(
-                path,
-                f"reference {key!r} is not in indicators.use",
-                key=f"indicators.reference.{pole}",
-            )
-        if codebook[key].pole != pole:
-            raise SpecError(
-                path,
-                f"reference {key!r} measures pole {codebook[key].pole}, not {pole}",
-                key=f"indicators.reference.{pole}",
-            )
-        if codebook[key].kind in ("binary", "binomial"):
-            raise SpecError(
-                path,
-                "a reference must be a share, positive or continuous indicator "
-                "(it fixes the scale)",
-                key=f"indicators.reference.{pole}",
-            )
+        _check_reference(path, pole, ref[pole], use, codebook)
+    return tuple(use), tuple((pole, ref[pole]) for pole in POLES)
 
-    priors = Priors(**_numbers(path, raw.get("priors", {}), Priors, "priors"))
+
+def _check_reference(path: Path, pole: str, key: Any, use: list[str], codebook: Codebook) -> None:
+    """Refuse a reference indicator that is unused, of another pole, or not continuous."""
+    where = f"indicators.reference.{pole}"
+    key = expect_type(path, where, key, str)
+    if key not in use:
+        raise SpecError(path, f"reference {key!r} is not in indicators.use", key=where)
+    if codebook[key].pole != pole:
+        raise SpecError(
+            path, f"reference {key!r} measures pole {codebook[key].pole}, not {pole}", key=where
+        )
+    if codebook[key].kind in ("binary", "binomial"):
+        raise SpecError(
+            path,
+            "a reference must be a share, positive or continuous indicator (it fixes the scale)",
+            key=where,
+        )
+
+
+def _priors(path: Path, table: dict[str, Any]) -> Priors:
+    priors = Priors(**_numbers(path, table, Priors, "priors"))
     for f in fields(Priors):
         if f.name not in ("volatility_log_mean",) and getattr(priors, f.name) <= 0:
             raise SpecError(path, "must be positive", key=f"priors.{f.name}")
-    projection = ProjectionSettings(
-        **_numbers(path, raw.get("projection", {}), ProjectionSettings, "projection")
-    )
+    return priors
+
+
+def _projection(path: Path, table: dict[str, Any]) -> ProjectionSettings:
+    projection = ProjectionSettings(**_numbers(path, table, ProjectionSettings, "projection"))
     if not 0 <= projection.drift_damping <= 1:
         raise SpecError(path, "must be in [0, 1]", key="projection.drift_damping")
-    sampler = SamplerSettings(**_numbers(path, raw.get("sampler", {}), SamplerSettings, "sampler"))
+    return projection
+
+
+def _sampler(path: Path, table: dict[str, Any]) -> SamplerSettings:
+    """Check the ``[sampler]`` table; return it over the defaults of the inference config."""
+    sampler = SamplerSettings(**_numbers(path, table, SamplerSettings, "sampler"))
     if sampler.method not in METHODS:
         raise SpecError(path, f"method must be one of {', '.join(METHODS)}", key="sampler.method")
     if not 0.5 <= sampler.target_accept < 1:
@@ -300,24 +326,10 @@ def load_model_spec(path: str | Path, codebook: Codebook) -> AlignmentSpec:
         raise SpecError(
             path, f"adaptation must be one of {', '.join(ADAPTATIONS)}", key="sampler.adaptation"
         )
-
-    return AlignmentSpec(
-        indicators=tuple(use),
-        reference=tuple((pole, ref[pole]) for pole in POLES),
-        name=name,
-        step=step,
-        start=start,
-        correlated_innovations=corr,
-        overdispersion=overdispersion,
-        share_clip=clip,
-        deviation=deviation,
-        priors=priors,
-        sampler=sampler,
-        projection=projection,
-    )
+    return sampler
 
 
-def model_sha256(content: dict[str, Any]) -> str:
+def model_sha256(content: Mapping[str, Any]) -> str:
     """Hash of a spec's content (:meth:`AlignmentSpec.to_dict`) without its sampler table.
 
     Examples

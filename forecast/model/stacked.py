@@ -17,7 +17,7 @@ comes from the same component.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,7 +62,7 @@ class StackingWeights:
         """Hash of that spec without its sampler settings (see ``spec.model_sha256``)."""
         return str(self.provenance.get("model_sha256", ""))
 
-    def fits(self, spec_content: dict[str, object], spec_sha256: str) -> bool:
+    def fits(self, spec_content: Mapping[str, object], spec_sha256: str) -> bool:
         """Whether these weights were learned for a run of this spec (any sampler settings)."""
         from forecast.model.spec import model_sha256
 

@@ -11,22 +11,22 @@ from pathlib import Path
 
 import xarray as xr
 
-from forecast.atomic import atomic_paths
 from forecast.data.codebook import Codebook, load_codebook
 from forecast.data.panel import panel_sha256, read_panel
 from forecast.defaults import DEFAULT_HORIZON
 from forecast.errors import ForecastError
 from forecast.model.design import build_model_data
 from forecast.model.diagnostics import Diagnostics, convergence_summary, diagnose
-from forecast.model.fit import CompiledModels, FitSettings, fit_alignment_model
+from forecast.model.fit import CompiledModels, fit_alignment_model
+from forecast.model.inference import FitSettings, fit_settings
+from forecast.model.manifest import FileRecord, ModelRecord, RunManifest
 from forecast.model.project import project
-from forecast.model.runs import FORECAST_FILE, Run, new_run_id, save_run
+from forecast.model.runs import Run, new_run_id, package_versions, save_run
 from forecast.model.spec import AlignmentSpec, load_model_spec
 from forecast.model.stacked import DEFAULT_STACKING, FORECASTS, read_weights, stack_forecast
-from forecast.model.summaries import alignment_table, indicator_table
 from forecast.progress import SILENT, Progress
 
-__all__ = ["DEFAULT_HORIZON", "FitOutcome", "fit_panel", "forecast_run", "write_forecast"]
+__all__ = ["DEFAULT_HORIZON", "FitOutcome", "fit_panel", "project_run", "settings_from_spec"]
 
 
 @dataclass(frozen=True)
@@ -40,10 +40,11 @@ class FitOutcome:
 
 
 def settings_from_spec(spec: AlignmentSpec, **overrides: object) -> FitSettings:
-    """Fit settings: the spec's ``[sampler]`` table with command-line overrides (None = keep)."""
-    base = asdict(spec.sampler)
-    base.update({k: v for k, v in overrides.items() if v is not None})
-    return FitSettings(**base)
+    """Return fit settings: defaults, the spec's ``[sampler]``, then flags (None = keep).
+
+    Merged by :func:`forecast.model.inference.fit_settings`, the one place that does it.
+    """
+    return fit_settings(spec.sampler, **overrides)
 
 
 def fit_panel(
@@ -75,42 +76,46 @@ def fit_panel(
             approximate=settings.approximate,
             table=summary,
         )
-    manifest = {
-        "run_id": new_run_id(settings.method, settings.seed),
-        "method": settings.method,
-        "approximate": settings.approximate,
-        "seed": settings.seed,
-        "sampler": asdict(settings),
-        "data": {"path": str(panel_path), "sha256": panel_sha256(panel_path)},
-        "spec": {"path": str(spec_path), "sha256": spec.sha256, "content": spec.to_dict()},
-        "codebook": {"path": codebook.path, "sha256": codebook.sha256},
-        "model": {
-            "states": list(data.states),
-            "indicators": list(data.indicators),
-            "left_out_without_variation": list(data.left_out),
-            "first_period": data.steps[0],
-            "last_period": data.steps[-1],
-            "observations": {k: len(v) for k, v in data.obs.items()},
-        },
-        "timing": {
+    run_id = new_run_id(settings.method, settings.seed)
+    data_sha256 = panel_sha256(panel_path)
+    manifest = RunManifest(
+        run_id=run_id,
+        created=datetime.now(UTC).isoformat(timespec="seconds"),
+        method=settings.method,
+        approximate=settings.approximate,
+        seed=settings.seed,
+        converged=diagnostics.converged,
+        sampler=asdict(settings),
+        data=FileRecord(str(panel_path), data_sha256),
+        spec=FileRecord(str(spec_path), spec.sha256),
+        spec_content=spec.to_dict(),
+        codebook=FileRecord(str(codebook.path), codebook.sha256),
+        model=ModelRecord(
+            states=tuple(data.states),
+            indicators=tuple(data.indicators),
+            left_out_without_variation=tuple(data.left_out),
+            first_period=data.steps[0],
+            last_period=data.steps[-1],
+            observations={k: len(v) for k, v in data.obs.items()},
+        ),
+        timing={
             "compile_seconds": round(result.compile_seconds, 2),
             "sampling_seconds": round(result.sampling_seconds, 2),
         },
-    }
+        diagnostics=diagnostics,
+        packages=package_versions(),
+        posterior_sha256="",  # filled in by save_run from the file as written
+    )
     posterior = result.posterior
     posterior["posterior"].attrs.update(
-        {
-            "run_id": manifest["run_id"],
-            "data_sha256": panel_sha256(panel_path),
-            "spec_sha256": spec.sha256,
-        }
+        {"run_id": run_id, "data_sha256": data_sha256, "spec_sha256": spec.sha256}
     )
     with progress.step(f"storing the run in {runs_dir}"):
-        run = save_run(runs_dir, posterior, manifest, diagnostics, summary=summary)
+        run = save_run(runs_dir, posterior, manifest, summary=summary)
     return FitOutcome(run, diagnostics, result.compile_seconds, result.sampling_seconds)
 
 
-def forecast_run(
+def project_run(
     run: Run,
     until: str = DEFAULT_HORIZON,
     *,
@@ -118,7 +123,10 @@ def forecast_run(
     forecast: str = "stacked",
     weights_path: str | Path = DEFAULT_STACKING,
 ) -> xr.Dataset:
-    """Forecast draws (latent and indicators) of a stored run through ``until``.
+    """Project a stored run through ``until``: latent and indicator draws.
+
+    Callers go through :meth:`Run.forecast <forecast.model.runs.Run.forecast>`, which reuses
+    the run's stored forecast when it answers the question.
 
     Parameters
     ----------
@@ -139,9 +147,16 @@ def forecast_run(
     """
     if forecast not in FORECASTS:
         raise ForecastError(f"--forecast must be one of {', '.join(FORECASTS)}, got {forecast!r}")
-    seed = int(run.manifest["seed"]) if random_seed is None else random_seed
+    seed = run.manifest.seed if random_seed is None else random_seed
     draws = project(run.posterior(), until, random_seed=seed)
-    draws.attrs.update({"run_id": run.run_id, "converged": int(run.converged)})
+    draws.attrs.update(
+        {
+            "run_id": run.run_id,
+            "spec_sha256": run.manifest.spec.sha256,
+            "converged": int(run.converged),
+            "forecast_asked": forecast,
+        }
+    )
     # periods after the data up to this year are nowcasts (plots label them so)
     draws.attrs["nowcast_until"] = str(datetime.now(UTC).year)
     draws.attrs.update({"forecast": "model", "forecast_note": "asked for the model's forecast"})
@@ -152,7 +167,7 @@ def forecast_run(
         draws.attrs["forecast_note"] = why
         return draws
     codebook = load_codebook()
-    panel = read_panel(run.manifest["data"]["path"], codebook)
+    panel = read_panel(run.manifest.data.path, codebook)
     stacked = stack_forecast(
         draws, panel, codebook, read_weights(weights_path), random_seed=seed + 2
     )
@@ -167,37 +182,12 @@ def _no_stacking(run: Run, weights_path: Path) -> str:
     if not weights_path.is_file():
         return f"no stacking weights at {weights_path}: the model's own forecast"
     weights = read_weights(weights_path)
-    spec = run.manifest["spec"]
-    if not weights.fits(spec.get("content", {}), spec["sha256"]):
+    if not weights.fits(run.manifest.spec_content, run.manifest.spec.sha256):
         return (
             f"the stacking weights in {weights_path} were learned for another model spec: "
             "the model's own forecast"
         )
-    data = Path(run.manifest["data"]["path"])
-    if not data.is_file() or panel_sha256(data) != run.manifest["data"]["sha256"]:
+    data = Path(run.manifest.data.path)
+    if not data.is_file() or panel_sha256(data) != run.manifest.data.sha256:
         return f"the run's panel {data} is not at hand unchanged: the model's own forecast"
     return ""
-
-
-def write_forecast(forecast: xr.Dataset, out_dir: str | Path) -> dict[str, Path]:
-    """Write ``forecast.nc``, ``alignment.csv`` and ``indicators.csv`` atomically, together.
-
-    The three are renamed into place together (:func:`forecast.atomic.atomic_paths`): a
-    Ctrl-C never leaves a new forecast beside old tables.
-    """
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths = {
-        "forecast": out_dir / FORECAST_FILE,
-        "alignment": out_dir / "alignment.csv",
-        "indicators": out_dir / "indicators.csv",
-    }
-    with atomic_paths(list(paths.values())) as tmps:
-        tmp = dict(zip(paths, tmps, strict=True))
-        forecast.to_netcdf(tmp["forecast"], engine="h5netcdf")
-        for key, table in (
-            ("alignment", alignment_table(forecast)),
-            ("indicators", indicator_table(forecast)),
-        ):
-            table.to_csv(tmp[key], index=False, float_format="%.6g", lineterminator="\n")
-    return paths

@@ -57,11 +57,14 @@ def run_note(attrs: Mapping[str, Any]) -> str:
     ''
     """
     parts = []
-    if "run_id" in attrs and (not int(attrs.get("converged", 1)) or attrs.get("approximate")):
+    # a run's forecast always says whether the run converged; one that does not is not a
+    # run's (a synthetic or simulated forecast) and has no run to caution about
+    failed = "converged" in attrs and not int(attrs["converged"])
+    if "run_id" in attrs and (failed or attrs.get("approximate")):
         parts.append(f"Run {attrs['run_id']}.")
     if int(attrs.get("approximate", 0)):
         parts.append("APPROXIMATE inference (fast path).")
-    if not int(attrs.get("converged", 1)):
+    if failed:
         parts.append("NOT CONVERGED: treat these estimates with caution.")
     return " ".join(parts)
 

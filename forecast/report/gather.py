@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -27,6 +26,7 @@ from forecast.dims import (
     STATE,
     WHATIF,
 )
+from forecast.model.manifest import RunManifest
 from forecast.periods import parse_period
 from forecast.rank_check import RankCheck
 from forecast.report.contracts import (
@@ -48,35 +48,26 @@ from forecast.scenarios.spec import ScenarioSpec
 from forecast.scenarios.whatif import WhatIfResult
 
 
-def run_facts(manifest: Mapping[str, Any]) -> RunFacts:
-    """Read provenance and diagnostics from a run's ``manifest.json`` contents.
-
-    Examples
-    --------
-    >>> m = {"run_id": "r", "method": "nuts", "converged": True, "sampler": {"seed": 1},
-    ...      "diagnostics": {"chains": 4, "draws": 1000, "max_rhat": 1.004,
-    ...                      "min_ess_bulk": 610.0, "min_ess_tail": 800.0, "divergences": 0}}
-    >>> run_facts(m).converged, run_facts(m).seed
-    (True, 1)
-    """
-    diag = manifest.get("diagnostics", {})
+def run_facts(manifest: RunManifest) -> RunFacts:
+    """Provenance and diagnostics of a run, as the report shows them."""
+    diag = manifest.diagnostics
     return RunFacts(
-        run_id=str(manifest.get("run_id", "?")),
-        created=str(manifest.get("created", "")),
-        method=str(manifest.get("method", diag.get("method", "nuts"))),
-        approximate=bool(manifest.get("approximate", diag.get("approximate", False))),
-        converged=bool(manifest.get("converged", False)),
-        chains=int(diag.get("chains", 0)),
-        draws=int(diag.get("draws", 0)),
-        seed=int(manifest.get("sampler", {}).get("seed", manifest.get("seed", -1))),
-        max_rhat=float(diag.get("max_rhat", float("nan"))),
-        min_ess_bulk=float(diag.get("min_ess_bulk", float("nan"))),
-        min_ess_tail=float(diag.get("min_ess_tail", float("nan"))),
-        divergences=int(diag.get("divergences", 0)),
-        failures=tuple(str(f) for f in diag.get("failures", ())),
-        data_sha256=str(manifest.get("data", {}).get("sha256", "")),
-        spec_sha256=str(manifest.get("spec", {}).get("sha256", "")),
-        packages=tuple(sorted((str(k), str(v)) for k, v in manifest.get("packages", {}).items())),
+        run_id=manifest.run_id,
+        created=manifest.created,
+        method=manifest.method,
+        approximate=manifest.approximate,
+        converged=manifest.converged,
+        chains=diag.chains,
+        draws=diag.draws,
+        seed=manifest.seed,
+        max_rhat=diag.max_rhat,
+        min_ess_bulk=diag.min_ess_bulk,
+        min_ess_tail=diag.min_ess_tail,
+        divergences=diag.divergences,
+        failures=diag.failures,
+        data_sha256=manifest.data.sha256,
+        spec_sha256=manifest.spec.sha256,
+        packages=tuple(sorted(manifest.packages.items())),
     )
 
 
@@ -315,7 +306,7 @@ def coverage_facts(
 def gather(
     *,
     quarter: str,
-    manifest: Mapping[str, Any],
+    manifest: RunManifest,
     forecast: xr.Dataset,
     scenarios: ScenarioResult,
     spec: ScenarioSpec,
@@ -354,7 +345,7 @@ def gather(
             panel,
             codebook,
             quarter,
-            indicators=[str(k) for k in manifest.get("model", {}).get("indicators", [])] or None,
+            indicators=list(manifest.model.indicators) or None,
             forecast_origin=str(forecast.attrs.get("last_fitted", "")),
         ),
         figures=tuple(figures),

@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
 from forecast.report.contracts import TrackRecordRow
-from forecast.report.pipeline import LedgerView
+
+
+@dataclass(frozen=True)
+class LedgerView:
+    """What the report reads from the ledger: previous probabilities, track record, runs."""
+
+    previous: Mapping[str, float]
+    previous_run: str | None
+    track_record: tuple[TrackRecordRow, ...]
 
 
 def _number(value: object) -> float | None:

@@ -303,7 +303,8 @@ def scenario_probabilities(forecast: xr.Dataset, spec: ScenarioSpec) -> Scenario
         partitions=partitions,
         events=events,
         headline=top,
-        converged=bool(int(forecast.attrs.get("converged", 1))),
+        # a forecast that does not say its run converged is not taken to have converged
+        converged=bool(int(forecast.attrs.get("converged", 0))),
         approximate=bool(int(forecast.attrs.get("approximate", 0))),
         notes=tuple(notes),
     )

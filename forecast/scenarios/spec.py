@@ -48,7 +48,7 @@ from forecast.scenarios.entries import (
 )
 from forecast.scenarios.expr import Change, Expr, Quantity, uses_latent, walk
 from forecast.scenarios.rules import RESERVED, RuleError, parse_condition, parse_expression
-from forecast.tomlfile import check_keys, expect_type, read_toml
+from forecast.tomlfile import check_keys, expect_type, parse_toml, read_text
 
 if TYPE_CHECKING:
     # evaluation needs xarray; loading a spec (the CLI does it before anything else) does not
@@ -156,7 +156,19 @@ class ScenarioSpec:
 
 
 def load_scenario_spec(path: str | Path = DEFAULT_SCENARIOS) -> ScenarioSpec:
-    """Load and validate a scenario spec.
+    """Load and validate a scenario spec file (:func:`parse_scenario_spec` of its text).
+
+    Examples
+    --------
+    >>> spec = load_scenario_spec()
+    >>> spec.headline.at, len(spec.questions) >= 6
+    ('2030', True)
+    """
+    return parse_scenario_spec(read_text(path), path)
+
+
+def parse_scenario_spec(text: str, source: str | Path = "<scenario text>") -> ScenarioSpec:
+    """Validate a scenario spec given as TOML text; ``source`` names it in errors.
 
     Raises
     ------
@@ -167,13 +179,12 @@ def load_scenario_spec(path: str | Path = DEFAULT_SCENARIOS) -> ScenarioSpec:
 
     Examples
     --------
-    >>> spec = load_scenario_spec()
-    >>> spec.headline.at, len(spec.questions) >= 6
-    ('2030', True)
+    >>> spec = parse_scenario_spec(DEFAULT_SCENARIOS.read_text(encoding="utf-8"))
+    >>> spec.sha256 == load_scenario_spec().sha256
+    True
     """
-    path = Path(path)
-    raw_bytes_hash = _file_hash(path)
-    raw = read_toml(path)
+    path = Path(source)
+    raw = parse_toml(text, path)
     check_keys(path, raw, required={"partition"}, optional={"define", "question"})
     defines = _defines(path, raw.get("define", {}))
     parsed = {name: expr for name, (_, expr) in defines.items()}
@@ -196,15 +207,8 @@ def load_scenario_spec(path: str | Path = DEFAULT_SCENARIOS) -> ScenarioSpec:
         partitions=partitions,
         questions=questions,
         defines=tuple((name, source) for name, (source, _) in defines.items()),
-        sha256=raw_bytes_hash,
+        sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
     )
-
-
-def _file_hash(path: Path) -> str:
-    try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
-        return ""  # read_toml reports the problem with its own message
 
 
 def _rule_error(path: Path, key: str, err: RuleError) -> SpecError:

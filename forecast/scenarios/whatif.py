@@ -22,7 +22,13 @@ from forecast.dims import PARTITION, PERIOD, POLE, SCENARIO, STATE, WHATIF
 from forecast.errors import ForecastError, SpecError
 from forecast.model.project import future_steps, project
 from forecast.model.trees import group
-from forecast.periods import PANDAS_FREQ, PER_YEAR, format_period, frequency_of, parse_period
+from forecast.periods import (
+    PANDAS_FREQ,
+    coarser_or_equal,
+    format_period,
+    frequency_of,
+    parse_period,
+)
 from forecast.scenarios.events import mean_summary
 from forecast.scenarios.probabilities import ScenarioResult, scenario_probabilities
 from forecast.scenarios.spec import ScenarioSpec
@@ -96,7 +102,7 @@ def whatif_offsets(
 def _start_index(whatif: WhatIf, where: str, start: str, future: list[str], step: str) -> int:
     key = f"{where}.start"
     period = parse_period(start)
-    if PER_YEAR[frequency_of(period)] > PER_YEAR[step]:
+    if not coarser_or_equal(frequency_of(period), step):
         raise SpecError(
             whatif.path,
             f"start {start} is finer than the model's step ({step})",

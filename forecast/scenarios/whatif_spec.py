@@ -41,7 +41,7 @@ from forecast.dims import POLES
 from forecast.errors import SpecError
 from forecast.scenarios.entries import array_of_tables, check_unique, entry_id, period_field, text
 from forecast.scenarios.spec import ScenarioSpec
-from forecast.tomlfile import check_keys, expect_type, read_toml
+from forecast.tomlfile import check_keys, expect_type, parse_toml, read_text
 
 DEFAULT_WHATIF = Path(__file__).resolve().parents[2] / "models" / "whatif.toml"
 
@@ -101,14 +101,7 @@ class WhatIfSpec:
 
 
 def load_whatif_spec(path: str | Path = DEFAULT_WHATIF) -> WhatIfSpec:
-    """Load and validate a what-if spec.
-
-    Raises
-    ------
-    SpecError
-        Naming file and entry (``whatif.<id>.shock[0].poles``, ...): invalid TOML, missing or
-        unknown keys, wrong types, duplicate ids, unknown poles, malformed periods, shocks
-        that change nothing or are implausibly large, weights that do not sum to 1.
+    """Load and validate a what-if spec file (:func:`parse_whatif_spec` of its text).
 
     Examples
     --------
@@ -116,8 +109,21 @@ def load_whatif_spec(path: str | Path = DEFAULT_WHATIF) -> WhatIfSpec:
     >>> [w.id for w in spec.whatifs][:2]
     ['sanctions_bite', 'reexport_boom']
     """
-    path = Path(path)
-    raw = read_toml(path)
+    return parse_whatif_spec(read_text(path), path)
+
+
+def parse_whatif_spec(text: str, source: str | Path = "<what-if text>") -> WhatIfSpec:
+    """Validate a what-if spec given as TOML text; ``source`` names it in errors.
+
+    Raises
+    ------
+    SpecError
+        Naming file and entry (``whatif.<id>.shock[0].poles``, ...): invalid TOML, missing or
+        unknown keys, wrong types, duplicate ids, unknown poles, malformed periods, shocks
+        that change nothing or are implausibly large, weights that do not sum to 1.
+    """
+    path = Path(source)
+    raw = parse_toml(text, path)
     check_keys(path, raw, required={"whatif"}, optional={"baseline_weight"})
     whatifs = tuple(
         _whatif(path, table, i) for i, table in enumerate(array_of_tables(path, raw, "whatif"))
@@ -130,7 +136,7 @@ def load_whatif_spec(path: str | Path = DEFAULT_WHATIF) -> WhatIfSpec:
         path=str(path),
         whatifs=whatifs,
         baseline_weight=baseline_weight,
-        sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
+        sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
     )
 
 

@@ -6,6 +6,8 @@ import numpy as np
 import xarray as xr
 
 from forecast.dims import CHAIN, DRAW, INDICATOR, INDICATOR_VAR, PERIOD, STATE
+from forecast.model.manifest import RunManifest
+from tests.manifests import run_manifest
 
 STATES = ("KAZ", "UZB")
 INDICATORS = ("trade_share_chn", "unga_agree_rus")
@@ -33,13 +35,6 @@ def synthetic_forecast(
     return ds
 
 
-def manifest(run_id: str = "run-a", converged: bool = True) -> dict:
-    """The parts of a run manifest the ledger reads."""
-    return {
-        "run_id": run_id,
-        "method": "nuts",
-        "approximate": False,
-        "converged": converged,
-        "data": {"sha256": "d" * 64},
-        "spec": {"sha256": "s" * 64},
-    }
+def manifest(run_id: str = "run-a", converged: bool = True) -> RunManifest:
+    """A run manifest (the ledger reads its provenance)."""
+    return run_manifest(run_id, converged=converged)

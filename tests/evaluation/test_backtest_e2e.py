@@ -81,22 +81,24 @@ def test_scores_are_reproducible_and_reuse_the_compiled_model(tiny, compiled_mod
 def test_the_backtest_forecast_is_forecast_predicts(tiny, compiled_models, tmp_path):
     """The forecast scored is the one `forecast predict` makes of the same fit, stored as a run."""
     from forecast.model.diagnostics import diagnose
+    from forecast.model.manifest import FileRecord
     from forecast.model.runs import save_run
-    from forecast.model.workflow import forecast_run
+    from tests.manifests import run_manifest
 
     plan, _, _ = tiny
     fitted = fit_origin(plan, 2018, compiled=compiled_models)
     scored = origin_forecast(plan, fitted)
     posterior = fitted.result.posterior
-    manifest = {
-        "run_id": "origin-2018",
-        "seed": fitted.settings.seed,
-        "spec": {"sha256": plan.spec.sha256},
-        "data": {"path": "nowhere.csv", "sha256": ""},
-    }
-    diagnostics = diagnose(posterior, method="nuts", approximate=False)
-    run = save_run(tmp_path, posterior, manifest, diagnostics)
-    predicted = forecast_run(run, "2020", forecast="model")
+    manifest = run_manifest(
+        "origin-2018",
+        seed=fitted.settings.seed,
+        spec=FileRecord("alignment.toml", plan.spec.sha256),
+        spec_content=plan.spec.to_dict(),
+        data=FileRecord("nowhere.csv", ""),
+        diagnostics=diagnose(posterior, method="nuts", approximate=False),
+    )
+    run = save_run(tmp_path, posterior, manifest)
+    predicted = run.forecast("2020", kind="model")
     assert predicted.attrs["forecast"] == "model"
     for var in ("alignment", "indicators"):
         np.testing.assert_array_equal(predicted[var].values, scored[var].values)

@@ -78,7 +78,7 @@ def test_record_resolve_score_show(tmp_path, capsys, bundled_run, extended_panel
     assert {row[INDICATOR] for row in shown["by_indicator"]} == set(EXTENDED)
     (issue,) = shown["issues"]
     assert issue["run_id"] == bundled_run.run_id
-    assert issue["data_sha256"] == bundled_run.manifest["data"]["sha256"]
+    assert issue["data_sha256"] == bundled_run.manifest.data.sha256
 
     table = run_cli(["ledger", "show", *common], capsys)
     assert table.code == 0 and "2025Q1" in table.out

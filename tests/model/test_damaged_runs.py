@@ -8,7 +8,6 @@ No fit is needed: the runs here hold a small posterior written directly.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -23,18 +22,10 @@ import xarray as xr
 from forecast.errors import ForecastError
 from forecast.model.runs import load_run
 from tests.data.panel_fixtures import run_cli
+from tests.manifests import run_manifest, write_manifest
 
 RUN_ID = "20261206T000000Z-nuts-s1"
-MANIFEST: dict[str, Any] = {
-    "run_id": RUN_ID,
-    "seed": 1,
-    "converged": True,
-    "method": "nuts",
-    "approximate": False,
-    "data": {"path": "data/panel.csv", "sha256": "0" * 64},
-    "spec": {"path": "models/alignment.toml", "sha256": "0" * 64},
-    "model": {"last_period": "2020"},
-}
+MANIFEST: dict[str, Any] = run_manifest(RUN_ID).to_dict()
 
 
 def _write_run(root: Path, *, with_hash: bool) -> Path:
@@ -45,11 +36,11 @@ def _write_run(root: Path, *, with_hash: bool) -> Path:
     xr.DataTree.from_dict({"posterior": posterior}).to_netcdf(
         run / "posterior.nc", engine="h5netcdf"
     )
-    manifest = dict(MANIFEST)
     if with_hash:
-        digest = hashlib.sha256((run / "posterior.nc").read_bytes()).hexdigest()
-        manifest["posterior_sha256"] = digest
-    (run / "manifest.json").write_text(json.dumps(manifest))
+        write_manifest(run, MANIFEST)
+    else:
+        legacy = {k: v for k, v in MANIFEST.items() if k != "posterior_sha256"}
+        (run / "manifest.json").write_text(json.dumps(legacy))
     return run
 
 

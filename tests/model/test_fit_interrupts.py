@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from tests.data.panel_fixtures import run_cli
+from tests.manifests import run_manifest
 from tests.model.panels import TINY_SPEC, tiny_panel_csv
 from tests.signals import ctrl_c
 
@@ -210,7 +211,7 @@ def test_sigint_while_saving_a_run_leaves_nothing(
 
     monkeypatch.setattr(xr.DataTree, "to_netcdf", to_netcdf)
     with pytest.raises(KeyboardInterrupt):
-        save_run(runs, posterior, {"run_id": "new"}, bundled_fit.diagnostics)
+        save_run(runs, posterior, run_manifest("new"))
     # the temporary run directory was removed, runs/latest untouched
     assert _listing(runs) == before
 
@@ -232,7 +233,7 @@ def test_sigint_as_a_run_is_renamed_into_place_keeps_it_whole(
 
     monkeypatch.setattr(atomic.os, "rename", rename)
     with pytest.raises(Interrupted, match="run new was written to") as err:
-        save_run(runs, bundled_fit.run.posterior(), {"run_id": "new"}, bundled_fit.diagnostics)
+        save_run(runs, bundled_fit.run.posterior(), run_manifest("new"))
     assert err.value.kept == f"run new was written to {runs / 'new'}"
     assert os.readlink(runs / "latest") == "new"
     assert sorted((runs / "new").iterdir()) == sorted(

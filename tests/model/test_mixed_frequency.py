@@ -13,8 +13,9 @@ import xarray as xr
 from forecast.data.codebook import Codebook
 from forecast.dims import CHAIN, DRAW, PERIOD, POLE, POLES
 from forecast.model.design import build_model_data
-from forecast.model.fit import FitSettings, fit_alignment_model
+from forecast.model.fit import fit_alignment_model
 from forecast.model.graph import build_alignment_model
+from forecast.model.inference import FitSettings
 from forecast.model.simulate import DEFAULT_TRUTH, simulate
 from forecast.model.trees import group
 from tests.model.panels import Row, small_panel, small_spec

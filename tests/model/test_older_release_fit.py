@@ -19,7 +19,8 @@ from forecast.data.build import build_panel
 from forecast.data.panel import write_panel
 from forecast.data.sources import LOADERS
 from forecast.model.design import build_model_data
-from forecast.model.fit import FitSettings, fit_alignment_model
+from forecast.model.fit import fit_alignment_model
+from forecast.model.inference import FitSettings
 from forecast.model.project import project
 from tests.data.raw_cut import cut_release
 

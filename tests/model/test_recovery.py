@@ -15,7 +15,8 @@ import xarray as xr
 
 from forecast.dims import CHAIN, DRAW, INDICATOR, PERIOD, POLE, POLES, STATE
 from forecast.model.design import FAMILIES, build_model_data
-from forecast.model.fit import FitSettings, fit_alignment_model
+from forecast.model.fit import fit_alignment_model
+from forecast.model.inference import FitSettings
 from forecast.model.trees import group
 
 SETTINGS = FitSettings(method="nuts", draws=300, tune=300, chains=2, seed=7)

@@ -16,7 +16,8 @@ import time
 import numpy as np
 import pytest
 
-from forecast.model.fit import FitSettings, compile_nutpie
+from forecast.model.fit import compile_nutpie
+from forecast.model.inference import FitSettings
 from forecast.model.sampling import sample_with_progress
 from forecast.progress import LineProgress
 from tests.data.panel_fixtures import run_cli

@@ -9,7 +9,8 @@ import xarray as xr
 from forecast.dims import CHAIN, DRAW, PERIOD, POLE, POLES
 from forecast.model.design import build_model_data
 from forecast.model.diagnostics import convergence_summary
-from forecast.model.fit import FitSettings, fit_alignment_model
+from forecast.model.fit import fit_alignment_model
+from forecast.model.inference import FitSettings
 from forecast.model.trees import group
 from tests.conftest import E2E_SETTINGS
 

@@ -17,8 +17,8 @@ def test_plot_writes_every_run_figure(bundled_run, tmp_path, capsys: pytest.Capt
     assert result.code == 0, result.err
     assert "NOT CONVERGED" in result.out
     names = {p.stem for p in out.glob("*.png")}
-    states = bundled_run.manifest["model"]["states"]
-    indicators = bundled_run.manifest["model"]["indicators"]
+    states = bundled_run.manifest.model.states
+    indicators = bundled_run.manifest.model.indicators
     expected = {
         "convergence_dynamics",
         "convergence_measurement",

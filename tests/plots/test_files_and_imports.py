@@ -86,23 +86,32 @@ def test_run_figures_names_every_figure(posterior, forecast, panel, codebook):
     assert all(isinstance(fig, Figure) for _, fig in figures)
 
 
-def test_cli_uses_the_stored_forecast_unless_another_horizon_is_asked(
+def test_cli_uses_the_stored_forecast_unless_a_longer_horizon_is_asked(
     forecast, tmp_path, monkeypatch
 ):
     from forecast.model.runs import Run
+    from tests.manifests import run_manifest
 
     # the package's ``plot`` attribute is the command, which hides the module of that name
     cli_plot = importlib.import_module("forecast.cli.plot")
 
-    forecast.to_netcdf(tmp_path / "forecast.nc", engine="h5netcdf")
-    run = Run(tmp_path, {"run_id": "test-run", "converged": True, "seed": 1})
+    run = Run(tmp_path, run_manifest("test-run"))
+    stored = forecast.copy()
+    stored.attrs.update(
+        run_id="test-run",
+        spec_sha256=run.manifest.spec.sha256,
+        random_seed=run.manifest.seed,
+        forecast_asked="stacked",
+    )
+    stored.to_netcdf(tmp_path / "forecast.nc", engine="h5netcdf")
     made = []
-    # the command imports the model's workflow when it runs, so patch it there
+    # Run.forecast imports the model's workflow when it projects, so patch it there
     monkeypatch.setattr(
-        "forecast.model.workflow.forecast_run", lambda r, until: made.append(until) or forecast
+        "forecast.model.workflow.project_run",
+        lambda r, until, **kwargs: made.append(until) or forecast,
     )
     assert cli_plot._forecast(run, None).sizes["period"] == forecast.sizes["period"]
     assert cli_plot._forecast(run, forecast.attrs["until"]).attrs["last_fitted"] == "2020"
     assert made == []
-    cli_plot._forecast(run, "2030")
-    assert made == ["2030"]
+    cli_plot._forecast(run, "2035")
+    assert made == ["2035"]

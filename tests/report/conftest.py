@@ -26,7 +26,7 @@ class Written:
 @pytest.fixture(scope="session")
 def bundled_report(bundled_run, bundled_forecast, tmp_path_factory) -> Written:
     """``forecast report --run`` on a copy of the bundled run with its forecast stored."""
-    from forecast.model.workflow import write_forecast
+    from forecast.model.runs import write_forecast
 
     base = tmp_path_factory.mktemp("report")
     runs = base / "runs"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
-
 import pytest
 
 from tests.data.panel_fixtures import run_cli
@@ -14,10 +12,12 @@ from tests.signals import ctrl_c
 def fresh_pipeline(monkeypatch, bundled_fit):
     """``forecast report`` without --run, its fit the session's and its forecast unwritten."""
     import forecast.model.workflow as workflow
+    import forecast.report.pipeline as pipeline
 
     monkeypatch.setattr(workflow, "fit_panel", lambda *args, **kwargs: bundled_fit)
-    monkeypatch.setattr(workflow, "forecast_run", lambda run, until: None)
-    monkeypatch.setattr(workflow, "write_forecast", lambda forecast, out: {})
+    # the forecast is the session's, not written into the shared run
+    forecast = bundled_fit.run.forecast("2030")
+    monkeypatch.setattr(pipeline.Run, "forecast", lambda self, until, **kwargs: forecast)
     return bundled_fit.run
 
 
@@ -31,8 +31,9 @@ def _report(tmp_path, capsys):
 def test_sigint_while_recording_names_the_run_and_its_forecast(
     tmp_path, capsys, monkeypatch, fresh_pipeline, sigint_default
 ):
-    report = importlib.import_module("forecast.cli.report")  # the package re-exports a function
-    monkeypatch.setattr(report, "_record", lambda *args: ctrl_c())
+    monkeypatch.setattr(
+        "forecast.evaluation.ledger.workflow.record_forecast", lambda *args, **kwargs: ctrl_c()
+    )
     result, _ = _report(tmp_path, capsys)
     run = fresh_pipeline
     assert result.code == 130
@@ -48,10 +49,10 @@ def test_sigint_while_building_the_report_names_the_recorded_issue(
 ):
     import forecast.report.pipeline as pipeline
 
-    report = importlib.import_module("forecast.cli.report")
-
-    monkeypatch.setattr(report, "_record", lambda *args: None)
-    monkeypatch.setattr(pipeline, "build_report", lambda *args, **kwargs: ctrl_c())
+    monkeypatch.setattr(
+        "forecast.evaluation.ledger.workflow.record_forecast", lambda *args, **kwargs: None
+    )
+    monkeypatch.setattr(pipeline, "render_report", lambda *args, **kwargs: ctrl_c())
     result, ledger = _report(tmp_path, capsys)
     assert result.code == 130
     assert result.err.count("\n") == 1

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -10,6 +9,7 @@ import xarray as xr
 
 from forecast.errors import ForecastError
 from forecast.scenarios.synthetic import synthetic_forecast
+from tests.manifests import run_manifest, write_manifest
 
 #: a valid two-scenario spec over the synthetic forecast (periods 2016..2030, last fitted 2020)
 MINIMAL_SPEC = """
@@ -80,15 +80,18 @@ def synthetic_run(root: Path, *, converged: bool = True, **kwargs: object) -> Pa
     run.mkdir(parents=True)
     forecast = synthetic_forecast(**kwargs)  # type: ignore[arg-type]
     forecast.attrs["converged"] = int(converged)
-    forecast.to_netcdf(run / "forecast.nc", engine="h5netcdf")
     xr.Dataset().to_netcdf(run / "posterior.nc", engine="h5netcdf")
-    manifest = {
-        "run_id": "synthetic",
-        "seed": 0,
-        "converged": converged,
-        "data": {"path": "panel.csv", "sha256": "0" * 64},
-        "spec": {"path": "alignment.toml", "sha256": "0" * 64},
-        "model": {"last_period": "2020"},
-    }
-    (run / "manifest.json").write_text(json.dumps(manifest))
+    seed = int(forecast.attrs["random_seed"])
+    manifest = run_manifest("synthetic", converged=converged, seed=seed)
+    write_manifest(run, manifest)
+    # the stored forecast answers for this run (Run.forecast's reuse rule)
+    forecast.attrs.update(
+        {
+            "spec_sha256": manifest.spec.sha256,
+            "forecast_asked": "stacked",
+            "forecast": "model",
+            "forecast_note": "a synthetic forecast",
+        }
+    )
+    forecast.to_netcdf(run / "forecast.nc", engine="h5netcdf")
     return run

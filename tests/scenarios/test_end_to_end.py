@@ -28,9 +28,8 @@ from tests.scenarios.test_cli import assert_bad_input
 @pytest.fixture(scope="module")
 def model_forecast(bundled_run: Run) -> xr.Dataset:
     """The model's own forecast of the bundled run: what the what-ifs are paired with."""
-    from forecast.model.workflow import forecast_run
 
-    return forecast_run(bundled_run, "2030", forecast="model")
+    return bundled_run.forecast("2030", kind="model")
 
 
 @pytest.fixture(scope="module")

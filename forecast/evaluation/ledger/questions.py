@@ -14,8 +14,6 @@ model's smoothed estimate, not data.
 from __future__ import annotations
 
 import sqlite3
-import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +32,7 @@ from forecast.dims import (
     SCENARIO,
     STATE,
 )
-from forecast.evaluation.ledger.store import QUESTION_COLUMNS
+from forecast.evaluation.ledger.store import QUESTION_COLUMNS, QuestionIssue
 from forecast.periods import parse_period
 from forecast.scenarios.evaluate import ForecastDraws, check_names, evaluate
 from forecast.scenarios.expr import Expr
@@ -44,21 +42,11 @@ from forecast.scenarios.spec import (
     KIND_QUESTION,
     KIND_SCENARIO,
     ScenarioSpec,
-    load_scenario_spec,
+    parse_scenario_spec,
 )
 
 #: resolvable from data (the other value, ``latent``, needs a later model)
 ON_INDICATORS = "indicators"
-
-
-@dataclass(frozen=True)
-class QuestionIssue:
-    """Scenario and question probabilities of one issue, with the file they came from."""
-
-    table: pd.DataFrame
-    spec_sha256: str
-    spec_path: str
-    spec_text: str
 
 
 def question_issue(result: ScenarioResult, spec: ScenarioSpec) -> QuestionIssue:
@@ -142,10 +130,7 @@ def resolve_spec(spec: ScenarioSpec, draws: ForecastDraws) -> dict[tuple[str, st
 
 def load_stored_spec(text: str) -> ScenarioSpec:
     """Load a scenario file from the text the ledger stored."""
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "scenarios.toml"
-        path.write_text(text, encoding="utf-8")
-        return load_scenario_spec(path)
+    return parse_scenario_spec(text, "the ledger's stored scenario file")
 
 
 def resolve_questions(

@@ -29,16 +29,30 @@ import xarray as xr
 from forecast.dims import HORIZON, INDICATOR, INDICATOR_VAR, PERIOD, SAMPLE_DIMS, STATE
 from forecast.errors import ForecastError
 from forecast.evaluation.ledger.schema import transaction
-
-if TYPE_CHECKING:
-    from forecast.evaluation.ledger.questions import QuestionIssue
 from forecast.evaluation.scores import INTERVAL_LEVELS, interval_bounds, level_label
 from forecast.periods import parse_period, period_frequency
+
+if TYPE_CHECKING:
+    from forecast.model.manifest import RunManifest
 
 #: number of quantiles stored per indicator forecast
 ENSEMBLE_SIZE: Final = 100
 
-#: columns of a question table (:class:`~forecast.evaluation.ledger.questions.QuestionIssue`)
+
+@dataclass(frozen=True)
+class QuestionIssue:
+    """Scenario and question probabilities of one issue, with the file they came from.
+
+    Built by :func:`forecast.evaluation.ledger.questions.question_issue`.
+    """
+
+    table: pd.DataFrame
+    spec_sha256: str
+    spec_path: str
+    spec_text: str
+
+
+#: columns of a question table (:class:`QuestionIssue`)
 QUESTION_COLUMNS = (
     "kind",
     "name",
@@ -103,25 +117,27 @@ def check_quarter(quarter: str) -> str:
     return quarter
 
 
-def issue_meta(forecast: xr.Dataset, manifest: dict[str, Any], quarter: str) -> IssueMeta:
-    """Build the issue record of a run's forecast (``manifest`` is the run's manifest.json)."""
+def issue_meta(forecast: xr.Dataset, manifest: RunManifest, quarter: str) -> IssueMeta:
+    """Build the issue record of a run's forecast."""
     draws = int(np.prod([forecast.sizes[d] for d in SAMPLE_DIMS]))
     try:
         return IssueMeta(
-            run_id=str(manifest["run_id"]),
+            run_id=manifest.run_id,
             quarter=check_quarter(quarter),
-            data_sha256=str(manifest["data"]["sha256"]),
-            spec_sha256=str(manifest["spec"]["sha256"]),
-            method=str(manifest.get("method", forecast.attrs.get("inference_method", ""))),
-            approximate=int(bool(manifest.get("approximate", False))),
-            converged=int(bool(manifest.get("converged", False))),
+            data_sha256=manifest.data.sha256,
+            spec_sha256=manifest.spec.sha256,
+            method=manifest.method,
+            approximate=int(manifest.approximate),
+            converged=int(manifest.converged),
             random_seed=int(forecast.attrs["random_seed"]),
             last_fitted=str(forecast.attrs["last_fitted"]),
             until=str(forecast.attrs["until"]),
             draws=draws,
         )
     except KeyError as err:
-        raise ForecastError(f"run manifest or forecast lacks {err.args[0]!r}") from None
+        raise ForecastError(
+            f"run {manifest.run_id}: the forecast lacks attribute {err.args[0]!r}"
+        ) from None
 
 
 def _horizon(period: str, last_fitted: str) -> int:

@@ -13,12 +13,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import xarray as xr
 
 from forecast.data.codebook import Codebook, load_codebook
 from forecast.data.panel import panel_sha256, read_panel
-from forecast.dims import PERIOD
 from forecast.errors import ForecastError
 from forecast.evaluation.ledger.chain import ChainReport, issue_root, issue_rows
 from forecast.evaluation.ledger.export import IssueMatch, check_against, export_issue
@@ -39,46 +37,22 @@ from forecast.evaluation.ledger.store import (
 )
 from forecast.evaluation.ledger.track import TrackRecord, read_track_record
 from forecast.interrupts import kept_on_interrupt
-from forecast.model.runs import FORECAST_FILE, Run
+from forecast.model.runs import Run, through
 from forecast.periods import parse_period
 
 if TYPE_CHECKING:
+    from forecast.scenarios.probabilities import ScenarioResult
     from forecast.scenarios.spec import ScenarioSpec
-
-#: the forecast a run directory may hold (``forecast predict`` writes it)
 
 
 def issued_forecast(run: Run, until: str, scenarios: ScenarioSpec | None = None) -> xr.Dataset:
     """Return the forecast a run issues: through ``until`` and every period ``scenarios`` reads.
 
-    The run's stored ``forecast.nc`` (what ``forecast predict`` wrote and the user saw) when
-    it belongs to the run and reaches that far, else a new projection with the run's own
-    seed, as :func:`forecast.scenarios.workflow.run_scenarios` chooses it.
+    The run's forecast (:meth:`Run.forecast <forecast.model.runs.Run.forecast>`): the stored
+    one, what ``forecast predict`` wrote and the user saw, when it answers.
     """
-    from forecast.model.workflow import forecast_run
-
     periods = [until, *(scenarios.periods() if scenarios is not None else [])]
-    horizon = max(periods, key=lambda p: parse_period(p).end_time)
-    path = run.path / FORECAST_FILE
-    if path.is_file():
-        with xr.open_dataset(path, engine="h5netcdf") as stored:
-            last = parse_period(str(stored[PERIOD].values[-1])).end_time
-            if str(stored.attrs.get("run_id", "")) == run.run_id and last >= _end(horizon):
-                return stored.load()
-    return forecast_run(run, horizon)
-
-
-def _end(period: str) -> pd.Timestamp:
-    return parse_period(period).end_time
-
-
-def through(forecast: xr.Dataset, until: str) -> xr.Dataset:
-    """Return ``forecast`` without the periods that end after ``until``."""
-    keep = [p for p in (str(v) for v in forecast[PERIOD].values) if _end(p) <= _end(until)]
-    if not keep:
-        raise ForecastError(f"--until {until}: the forecast starts after it")
-    # a new attrs dict: selecting shares the caller's
-    return forecast.sel({PERIOD: keep}).assign_attrs(forecast.attrs | {"until": keep[-1]})
+    return run.forecast(max(periods, key=lambda p: parse_period(p).end_time))
 
 
 def record_forecast(
@@ -89,6 +63,7 @@ def record_forecast(
     scenarios: ScenarioSpec | None = None,
     *,
     until: str | None = None,
+    scored: ScenarioResult | None = None,
 ) -> Recorded:
     """Record a run's forecast as issued in ``quarter``, with its scenario probabilities.
 
@@ -107,6 +82,9 @@ def record_forecast(
         (:func:`forecast.scenarios.probabilities.scenario_probabilities`) is recorded too.
     until
         Record indicator forecasts through this period only (default: every period).
+    scored
+        ``scenarios`` already scored on ``forecast``, when the caller has it (the report):
+        the probabilities are then not computed twice.
 
     Returns
     -------
@@ -121,7 +99,9 @@ def record_forecast(
         from forecast.evaluation.ledger.questions import question_issue
         from forecast.scenarios.probabilities import scenario_probabilities
 
-        questions = question_issue(scenario_probabilities(forecast, scenarios), scenarios)
+        if scored is None:
+            scored = scenario_probabilities(forecast, scenarios)
+        questions = question_issue(scored, scenarios)
     kept = through(forecast, until) if until is not None else forecast
     meta = issue_meta(kept, run.manifest, quarter)
     cells = indicator_cells(kept)
