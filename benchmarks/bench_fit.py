@@ -347,7 +347,7 @@ def main() -> None:
             chains=args.chains,
             seed=args.seed,
         )
-        rows.append(pymc_nuts(replace(settings, sampler="pymc"), data, spec))
+        rows.append(pymc_nuts(replace(settings, nuts_sampler="pymc"), data, spec))
     print("\nNUTS, same model and data:")
     print_samplers(rows)
     print_step_costs(rows, data, spec, args)

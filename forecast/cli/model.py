@@ -15,14 +15,8 @@ from forecast.data.panel import DEFAULT_PANEL
 from forecast.defaults import DEFAULT_HORIZON, DEFAULT_RUNS, MAX_SEED
 from forecast.errors import ForecastError
 from forecast.interrupts import kept_on_interrupt
-from forecast.model.spec import (
-    DEFAULT_MODEL,
-    MAX_CHAINS,
-    MAX_DRAWS,
-    MAX_TUNE,
-    METHODS,
-    load_model_spec,
-)
+from forecast.model.inference import METHODS, NUTS_SAMPLERS
+from forecast.model.spec import DEFAULT_MODEL, MAX_CHAINS, MAX_DRAWS, MAX_TUNE, load_model_spec
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -80,6 +74,14 @@ def fit(
             help="nuts, pathfinder or advi.",
         ),
     ] = None,
+    nuts_sampler: Annotated[
+        str,
+        typer.Option(
+            "--nuts-sampler",
+            help="NUTS implementation: nutpie (compiled, fast) or pymc (PyMC's own, several "
+            "times slower: a cross-check of nutpie on the same model).",
+        ),
+    ] = "nutpie",
     strict: Annotated[bool, typer.Option("--strict", help="Exit 1 unless converged.")] = False,
     runs: Annotated[Path, typer.Option("--runs", help="Runs directory.")] = DEFAULT_RUNS,
     quiet: QuietOpt = False,
@@ -90,10 +92,20 @@ def fit(
 
     if method is not None and method not in METHODS:
         raise typer.BadParameter(f"must be one of {', '.join(METHODS)}", param_hint="--method")
+    if nuts_sampler not in NUTS_SAMPLERS:
+        raise typer.BadParameter(
+            f"must be one of {', '.join(NUTS_SAMPLERS)}", param_hint="--nuts-sampler"
+        )
     output_dir(runs, "--runs")
     spec = load_model_spec(model, load_codebook())
     settings = settings_from_spec(
-        spec, draws=draws, tune=tune, chains=chains, seed=seed, method=method
+        spec,
+        draws=draws,
+        tune=tune,
+        chains=chains,
+        seed=seed,
+        method=method,
+        nuts_sampler=nuts_sampler,
     )
     label = " (APPROXIMATE)" if settings.approximate else ""
     typer.echo(

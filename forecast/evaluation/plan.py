@@ -21,6 +21,7 @@ from forecast.dims import INDICATOR, PERIOD, STATE
 from forecast.errors import ForecastError
 from forecast.model.inference import BACKTEST_SAMPLER, FitSettings, SamplerSettings, fit_settings
 from forecast.model.spec import AlignmentSpec
+from forecast.seeds import stream_seed
 
 #: inference methods a backtest may use (ADVI is too crude to be worth scoring)
 BACKTEST_METHODS = ("nuts", "pathfinder")
@@ -106,9 +107,7 @@ def origin_seed(seed: int, origin: int, stream: int = 0) -> int:
     >>> origin_seed(1, 2012) == origin_seed(1, 2012), origin_seed(1, 2012) == origin_seed(1, 2013)
     (True, False)
     """
-    state = np.random.SeedSequence([seed, origin, stream]).generate_state(1)
-    # projections add 1 to their seed; stay well inside the signed 32-bit range
-    return int(state[0] >> 2)
+    return stream_seed(seed, "origin", origin, stream)
 
 
 @dataclass(frozen=True, eq=False)

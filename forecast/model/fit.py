@@ -33,9 +33,7 @@ from forecast.model.graph import (
 from forecast.model.inference import FitSettings
 from forecast.model.spec import AlignmentSpec
 from forecast.progress import SILENT, Progress
-
-#: second word of the seed of the drifts drawn after sampling (the first is the run's seed)
-DRIFT_STREAM = 1
+from forecast.seeds import generator
 
 
 def ieee_numba() -> AbstractContextManager[None]:
@@ -256,9 +254,7 @@ def _finish(
     }
     # a stream of its own, so the drifts do not share random numbers with the projection
     groups["posterior"] = add_drift(
-        groups["posterior"],
-        data.n_steps,
-        random_seed=np.random.default_rng([settings.seed, DRIFT_STREAM]),
+        groups["posterior"], data.n_steps, random_seed=generator(settings.seed, "drift")
     )
     posterior = xr.DataTree.from_dict(groups)
     if log_likelihood:

@@ -11,8 +11,6 @@ value of each series. Shares whose draws fall beyond the clip are the model's ex
 
 from __future__ import annotations
 
-import zlib
-
 import numpy as np
 import pandas as pd
 import xarray as xr
@@ -37,6 +35,7 @@ from forecast.periods import (
     parse_period,
     steps_covered,
 )
+from forecast.seeds import generator
 
 
 def future_steps(posterior: xr.DataTree, until: str) -> list[str]:
@@ -92,7 +91,7 @@ def project_latent(
         return history
     n_chain, n_draw = post.sizes[CHAIN], post.sizes[DRAW]
     n_state, n_pole = post.sizes[STATE], post.sizes[POLE]
-    rng = np.random.default_rng(random_seed)
+    rng = generator(random_seed, "latent")
     z = rng.standard_normal((n_chain, n_draw, n_state, len(future), n_pole))
     if "innovation_chol" in post:
         chol = post["innovation_chol"].values  # (chain, draw, pole, pole_row)
@@ -245,7 +244,8 @@ def project_indicators(
     Dims ``(chain, draw, state, indicator, period)`` over every period of each indicator's
     frequency inside the latent path (NaN where an indicator has no such period).
 
-    Each indicator draws from its own random stream, seeded by ``random_seed`` and its key:
+    Each indicator draws from its own random stream (the ``observation`` stream of
+    ``random_seed``, keyed by the indicator, :mod:`forecast.seeds`):
     binomial and beta draws consume a number of variates that depends on their parameters,
     so with one shared stream a what-if that moves one pole's latent would also change the
     noise of every indicator drawn after it, and the what-if comparison would no longer be
@@ -256,7 +256,7 @@ def project_indicators(
     steps = [str(p) for p in latent[PERIOD].values]
     pieces = []
     for indicator in [str(k) for k in const[INDICATOR].values]:
-        rng = np.random.default_rng([random_seed, zlib.crc32(indicator.encode())])
+        rng = generator(random_seed, "observation", indicator)
         kind = str(const["kind"].sel({INDICATOR: indicator}).values)
         freq = str(const["frequency"].sel({INDICATOR: indicator}).values)
         periods = _indicator_periods(steps[0], steps[-1], freq)
@@ -341,7 +341,7 @@ def project(
         posterior, until, random_seed=random_seed, offsets=offsets, drift_damping=damping
     )
     # a different stream for observation noise than for the latent's innovations
-    indicators = project_indicators(posterior, latent, random_seed=random_seed + 1)
+    indicators = project_indicators(posterior, latent, random_seed=random_seed)
     post = group(posterior, "posterior")
     last = str(post[PERIOD].values[-1])
     ds = xr.Dataset({ALIGNMENT_VAR: latent, INDICATOR_VAR: indicators})

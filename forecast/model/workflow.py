@@ -25,6 +25,7 @@ from forecast.model.runs import Run, new_run_id, package_versions, save_run
 from forecast.model.spec import AlignmentSpec, load_model_spec
 from forecast.model.stacked import DEFAULT_STACKING, FORECASTS, read_weights, stack_forecast
 from forecast.progress import SILENT, Progress
+from forecast.seeds import stream_seed
 
 __all__ = ["DEFAULT_HORIZON", "FitOutcome", "fit_panel", "project_run", "settings_from_spec"]
 
@@ -169,7 +170,11 @@ def project_run(
     codebook = load_codebook()
     panel = read_panel(run.manifest.data.path, codebook)
     stacked = stack_forecast(
-        draws, panel, codebook, read_weights(weights_path), random_seed=seed + 2
+        draws,
+        panel,
+        codebook,
+        read_weights(weights_path),
+        random_seed=stream_seed(seed, "stacking"),
     )
     stacked.attrs["forecast_note"] = (
         "the backtested mixture of the model with the persistence and local-level baselines"
