@@ -27,61 +27,68 @@ if TYPE_CHECKING:
 # the model's modules import PyMC, which is slow to import: commands import them when run
 
 
+DrawsOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--draws",
+        metavar="N",
+        callback=bounded(1, MAX_DRAWS),
+        show_default=spec_default("draws", DEFAULT_MODEL),
+        help=f"Draws per chain, kept after tuning (1 to {MAX_DRAWS}).",
+    ),
+]
+TuneOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--tune",
+        metavar="N",
+        callback=bounded(0, MAX_TUNE),
+        show_default=spec_default("tune", DEFAULT_MODEL),
+        help=f"Tuning (warm-up) steps per chain (0 to {MAX_TUNE}).",
+    ),
+]
+ChainsOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--chains",
+        metavar="N",
+        callback=bounded(1, MAX_CHAINS),
+        show_default=spec_default("chains", DEFAULT_MODEL),
+        help=f"Chains (1 to {MAX_CHAINS}).",
+    ),
+]
+MethodOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--method",
+        show_default=spec_default("method", DEFAULT_MODEL),
+        help="nuts, pathfinder or advi.",
+    ),
+]
+NutsSamplerOpt = Annotated[
+    str,
+    typer.Option(
+        "--nuts-sampler",
+        help="NUTS implementation: nutpie (compiled, fast) or pymc (PyMC's own, several "
+        "times slower: a cross-check of nutpie on the same model).",
+    ),
+]
+
+
 def fit(
     model: Annotated[Path, typer.Option("--model", help="Model spec TOML.")] = DEFAULT_MODEL,
     data: Annotated[Path, typer.Option("--data", help="Panel CSV.")] = DEFAULT_PANEL,
-    draws: Annotated[
-        int | None,
-        typer.Option(
-            "--draws",
-            metavar="N",
-            callback=bounded(1, MAX_DRAWS),
-            show_default=spec_default("draws", DEFAULT_MODEL),
-            help=f"Draws per chain, kept after tuning (1 to {MAX_DRAWS}).",
-        ),
-    ] = None,
-    tune: Annotated[
-        int | None,
-        typer.Option(
-            "--tune",
-            metavar="N",
-            callback=bounded(0, MAX_TUNE),
-            show_default=spec_default("tune", DEFAULT_MODEL),
-            help=f"Tuning (warm-up) steps per chain (0 to {MAX_TUNE}).",
-        ),
-    ] = None,
-    chains: Annotated[
-        int | None,
-        typer.Option(
-            "--chains",
-            metavar="N",
-            callback=bounded(1, MAX_CHAINS),
-            show_default=spec_default("chains", DEFAULT_MODEL),
-            help=f"Chains (1 to {MAX_CHAINS}).",
-        ),
-    ] = None,
+    draws: DrawsOpt = None,
+    tune: TuneOpt = None,
+    chains: ChainsOpt = None,
     seed: Annotated[
         int,
         typer.Option(
             "--seed", callback=bounded(0, MAX_SEED), help=f"Random seed (0 to {MAX_SEED})."
         ),
     ] = 1,
-    method: Annotated[
-        str | None,
-        typer.Option(
-            "--method",
-            show_default=spec_default("method", DEFAULT_MODEL),
-            help="nuts, pathfinder or advi.",
-        ),
-    ] = None,
-    nuts_sampler: Annotated[
-        str,
-        typer.Option(
-            "--nuts-sampler",
-            help="NUTS implementation: nutpie (compiled, fast) or pymc (PyMC's own, several "
-            "times slower: a cross-check of nutpie on the same model).",
-        ),
-    ] = "nutpie",
+    method: MethodOpt = None,
+    nuts_sampler: NutsSamplerOpt = "nutpie",
     strict: Annotated[bool, typer.Option("--strict", help="Exit 1 unless converged.")] = False,
     runs: Annotated[Path, typer.Option("--runs", help="Runs directory.")] = DEFAULT_RUNS,
     quiet: QuietOpt = False,

@@ -164,7 +164,7 @@ class Run:
         The stored ``forecast.nc`` is the answer when it was made from this run (run id and
         spec hash), with this seed, of this kind, and reaches ``until``; it is returned
         through ``until``. Otherwise the run is projected afresh
-        (:func:`forecast.model.workflow.project_run`) and, with ``store``, written to the
+        (:func:`forecast.model.forecasting.project_run`) and, with ``store``, written to the
         run directory with its tables (:func:`write_forecast`).
 
         Parameters
@@ -180,13 +180,13 @@ class Run:
         store
             Write a fresh forecast to the run directory (``forecast predict`` and the report).
         """
-        from forecast.model.workflow import project_run
+        from forecast.model.forecasting import project_run
 
         seed = self.manifest.seed if seed is None else seed
         stored = self.stored_forecast()
         if stored is not None and self._reusable(stored, until, kind, seed):
             return through(stored, until)
-        fresh = project_run(self, until, random_seed=seed, forecast=kind)
+        fresh = project_run(self.manifest, self.posterior(), until, random_seed=seed, forecast=kind)
         if store:
             write_forecast(fresh, self.path)
         return fresh

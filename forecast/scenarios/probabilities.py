@@ -214,13 +214,53 @@ def _first_overlap(
     raise AssertionError("no overlap found")  # unreachable: the caller saw one
 
 
+def _events(
+    forecast: xr.Dataset, spec: ScenarioSpec, draws: ForecastDraws, notes: list[str]
+) -> xr.DataArray:
+    """Whether each draw is in each scenario and answers each question yes, labelled.
+
+    Dims ``(chain, draw, scenario)``; the scenario dimension carries each entry's kind,
+    partition, title, date and resolution source as coordinates.
+    """
+    columns: list[NDArray[np.bool_]] = []
+    # one label row per scenario and question: id, kind, partition, title, at, resolves_on
+    labels: list[tuple[str, str, str, str, str, str]] = []
+    for partition in spec.partitions:
+        columns.append(partition_events(partition, draws, spec.path, notes))
+        labels += [
+            (s.id, KIND_SCENARIO, partition.id, s.title, partition.at, partition.resolves_on)
+            for s in partition.scenarios
+        ]
+    for question in spec.questions:
+        key = f"question.{question.id}.rule"
+        event = rule_event(question.rule, question.at, draws, spec.path, key, notes)
+        columns.append(event[:, None])
+        labels.append(
+            (question.id, KIND_QUESTION, "", question.title, question.at, question.resolves_on)
+        )
+    names = (SCENARIO, "kind", PARTITION, "title", "at", "resolves_on")
+    columns_of = zip(*labels, strict=True)
+    coords = {name: list(values) for name, values in zip(names, columns_of, strict=True)}
+    matrix = np.concatenate(columns, axis=1).reshape(*draws.shape, -1)
+    return xr.DataArray(
+        matrix,
+        dims=(CHAIN, DRAW, SCENARIO),
+        coords={
+            CHAIN: forecast[CHAIN].values,
+            DRAW: forecast[DRAW].values,
+            SCENARIO: coords[SCENARIO],
+            **{k: (SCENARIO, v) for k, v in coords.items() if k != SCENARIO},
+        },
+    )
+
+
 def scenario_probabilities(forecast: xr.Dataset, spec: ScenarioSpec) -> ScenarioResult:
     """Compute every scenario's and question's probability under a forecast.
 
     Parameters
     ----------
     forecast
-        Forecast draws (:func:`forecast.model.workflow.forecast_run`), covering every period
+        Forecast draws (:meth:`forecast.model.runs.Run.forecast`), covering every period
         the spec reads.
     spec
         A loaded scenario spec (:func:`forecast.scenarios.spec.load_scenario_spec`).
@@ -245,41 +285,10 @@ def scenario_probabilities(forecast: xr.Dataset, spec: ScenarioSpec) -> Scenario
     draws = ForecastDraws.from_forecast(forecast)
     check_spec(spec, draws)
     notes: list[str] = []
-    columns: list[NDArray[np.bool_]] = []
-    # one label row per scenario and question: id, kind, partition, title, at, resolves_on
-    labels: list[tuple[str, str, str, str, str, str]] = []
-    for partition in spec.partitions:
-        columns.append(partition_events(partition, draws, spec.path, notes))
-        labels += [
-            (s.id, KIND_SCENARIO, partition.id, s.title, partition.at, partition.resolves_on)
-            for s in partition.scenarios
-        ]
-    for question in spec.questions:
-        key = f"question.{question.id}.rule"
-        event = rule_event(question.rule, question.at, draws, spec.path, key, notes)
-        columns.append(event[:, None])
-        labels.append(
-            (question.id, KIND_QUESTION, "", question.title, question.at, question.resolves_on)
-        )
-    names = (SCENARIO, "kind", PARTITION, "title", "at", "resolves_on")
-    columns_of = zip(*labels, strict=True)
-    coords = {name: list(values) for name, values in zip(names, columns_of, strict=True)}
-    matrix = np.concatenate(columns, axis=1).reshape(*draws.shape, -1)
-    events = xr.DataArray(
-        matrix,
-        dims=(CHAIN, DRAW, SCENARIO),
-        coords={
-            CHAIN: forecast[CHAIN].values,
-            DRAW: forecast[DRAW].values,
-            SCENARIO: coords[SCENARIO],
-            **{k: (SCENARIO, v) for k, v in coords.items() if k != SCENARIO},
-        },
-    )
+    events = _events(forecast, spec, draws, notes)
     probabilities = event_summary(events)
     entropy = [
-        normalised_entropy(
-            probabilities["probability"].values[np.asarray(coords[PARTITION]) == p.id]
-        )
+        normalised_entropy(probabilities["probability"].values[events[PARTITION].values == p.id])
         for p in spec.partitions
     ]
     partitions = xr.Dataset(

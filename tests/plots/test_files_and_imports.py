@@ -105,9 +105,9 @@ def test_cli_uses_the_stored_forecast_unless_a_longer_horizon_is_asked(
     )
     stored.to_netcdf(tmp_path / "forecast.nc", engine="h5netcdf")
     made = []
-    # Run.forecast imports the model's workflow when it projects, so patch it there
+    # Run.forecast imports the projection when it projects, so patch it there
     monkeypatch.setattr(
-        "forecast.model.workflow.project_run",
+        "forecast.model.forecasting.project_run",
         lambda r, until, **kwargs: made.append(until) or forecast,
     )
     assert cli_plot._forecast(run, None).sizes["period"] == forecast.sizes["period"]

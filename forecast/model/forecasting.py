@@ -1,0 +1,106 @@
+"""A stored run's forecast: the model's projection, stacked with the baselines when it can be.
+
+:meth:`Run.forecast <forecast.model.runs.Run.forecast>` is the one way to a run's forecast;
+it reads the stored one or calls :func:`project_run` here.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import xarray as xr
+
+from forecast.data.codebook import load_codebook
+from forecast.data.panel import panel_sha256, read_panel
+from forecast.defaults import DEFAULT_HORIZON
+from forecast.errors import ForecastError
+from forecast.model.manifest import RunManifest
+from forecast.model.project import project
+from forecast.model.stacked import DEFAULT_STACKING, FORECASTS, read_weights, stack_forecast
+from forecast.seeds import stream_seed
+
+__all__ = ["project_run"]
+
+
+def project_run(
+    manifest: RunManifest,
+    posterior: xr.DataTree,
+    until: str = DEFAULT_HORIZON,
+    *,
+    random_seed: int | None = None,
+    forecast: str = "stacked",
+    weights_path: str | Path = DEFAULT_STACKING,
+) -> xr.Dataset:
+    """Project a stored run (its manifest and posterior) through ``until``.
+
+    Callers go through :meth:`Run.forecast <forecast.model.runs.Run.forecast>`, which reuses
+    the run's stored forecast when it answers the question.
+
+    Parameters
+    ----------
+    manifest, posterior
+        The run's record and fitted posterior.
+    until
+        Last forecast period.
+    random_seed
+        Defaults to the run's own seed, so a run's forecast is reproducible.
+    forecast
+        ``stacked`` (default): the indicator draws of future cells are the backtested
+        mixture of the model with the persistence and local-level baselines
+        (:mod:`forecast.model.stacked`), when weights learned for the run's spec exist and
+        the run's panel is at hand unchanged; otherwise, and with ``model``, the model's
+        own forecast. ``attrs["forecast"]`` says which, ``attrs["forecast_note"]`` why.
+    weights_path
+        The stacking weights (``models/stacking.toml`` by default).
+    """
+    if forecast not in FORECASTS:
+        raise ForecastError(f"--forecast must be one of {', '.join(FORECASTS)}, got {forecast!r}")
+    seed = manifest.seed if random_seed is None else random_seed
+    draws = project(posterior, until, random_seed=seed)
+    draws.attrs.update(
+        {
+            "run_id": manifest.run_id,
+            "spec_sha256": manifest.spec.sha256,
+            "converged": int(manifest.converged),
+            "forecast_asked": forecast,
+        }
+    )
+    # periods after the data up to this year are nowcasts (plots label them so)
+    draws.attrs["nowcast_until"] = str(datetime.now(UTC).year)
+    draws.attrs.update({"forecast": "model", "forecast_note": "asked for the model's forecast"})
+    if forecast == "model":
+        return draws
+    why = _no_stacking(manifest, Path(weights_path))
+    if why:
+        draws.attrs["forecast_note"] = why
+        return draws
+    codebook = load_codebook()
+    panel = read_panel(manifest.data.path, codebook)
+    stacked = stack_forecast(
+        draws,
+        panel,
+        codebook,
+        read_weights(weights_path),
+        random_seed=stream_seed(seed, "stacking"),
+    )
+    stacked.attrs["forecast_note"] = (
+        "the backtested mixture of the model with the persistence and local-level baselines"
+    )
+    return stacked
+
+
+def _no_stacking(manifest: RunManifest, weights_path: Path) -> str:
+    """Say why a run's forecast cannot be stacked ("" when it can)."""
+    if not weights_path.is_file():
+        return f"no stacking weights at {weights_path}: the model's own forecast"
+    weights = read_weights(weights_path)
+    if not weights.fits(manifest.spec_content, manifest.spec.sha256):
+        return (
+            f"the stacking weights in {weights_path} were learned for another model spec: "
+            "the model's own forecast"
+        )
+    data = Path(manifest.data.path)
+    if not data.is_file() or panel_sha256(data) != manifest.data.sha256:
+        return f"the run's panel {data} is not at hand unchanged: the model's own forecast"
+    return ""
