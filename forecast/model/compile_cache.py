@@ -1,8 +1,8 @@
 """Whether a compile of the model is likely to be a first one on this machine, and why.
 
 PyTensor keeps the numba code it compiles in ``<base_compiledir>/numba``. With that cache
-empty, compiling the alignment model takes minutes on two cores (195 to 246 s measured);
-with it warm, 15 to 45 s. The progress line of the compile says which case is likely, so
+empty, compiling the alignment model takes minutes on two cores; with it warm, well under
+one (README, "Setup", has the measured times). The progress line of the compile says which case is likely, so
 that a user facing a silent first compile knows it is expected. A small marker per model
 structure, kept beside PyTensor's cache (and cleared with it), tells a structure compiled
 before from a new one.

@@ -44,7 +44,8 @@ def ieee_numba() -> AbstractContextManager[None]:
     from the same code loaded from the cache, so the first fit of a model structure on a
     machine gave other draws than every later fit with the same seed. Without it, the draws
     depend only on data, spec and seed, and an infinite log density (which NUTS relies on to
-    reject a proposal) is handled as IEEE says. It costs about 8 % of the sampling time.
+    reject a proposal) is handled as IEEE says. Its cost in sampling time is measured in the
+    README ("Reproducibility").
     """
     return pytensor.config.change_flags(numba__fastmath=False)
 
