@@ -209,6 +209,8 @@ def test_run_posterior(
     data: st.DataObject, run: Path, work: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     copy = _copy(run, work)
+    # without a stored forecast that answers, predict must read the posterior
+    (copy / "forecast.nc").unlink()
     posterior = copy / "posterior.nc"
     posterior.write_bytes(data.draw(damaged(posterior.read_bytes())))
     result = run_cli(["predict", str(copy), "--out", str(work / "forecast")], capsys)

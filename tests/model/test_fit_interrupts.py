@@ -274,17 +274,17 @@ def _old_outputs(out: Path) -> dict[str, str]:
 def test_sigint_while_predict_writes_leaves_the_old_files(
     tmp_path, capsys, monkeypatch, bundled_run, sigint_default
 ):
-    import forecast.model.workflow as workflow
+    import forecast.model.summaries as summaries
 
     out = tmp_path / "out"
     before = _old_outputs(out)
-    real = workflow.indicator_table
+    real = summaries.indicator_table
 
     def indicator_table(forecast):
         ctrl_c()  # forecast.nc is in its temporary file by now
         return real(forecast)
 
-    monkeypatch.setattr(workflow, "indicator_table", indicator_table)
+    monkeypatch.setattr(summaries, "indicator_table", indicator_table)
     result = run_cli(["predict", str(bundled_run.path), "--out", str(out)], capsys)
     _assert_interrupted(result.code, result.err)
     assert {p.name: p.read_text() for p in out.iterdir()} == before

@@ -105,10 +105,12 @@ def test_cli_uses_the_stored_forecast_unless_a_longer_horizon_is_asked(
     )
     stored.to_netcdf(tmp_path / "forecast.nc", engine="h5netcdf")
     made = []
-    # Run.forecast imports the projection when it projects, so patch it there
+    # Run.forecast imports the projection when it projects, so patch it there (the run has
+    # no posterior to project)
+    monkeypatch.setattr(Run, "posterior", lambda self: None)
     monkeypatch.setattr(
         "forecast.model.forecasting.project_run",
-        lambda r, until, **kwargs: made.append(until) or forecast,
+        lambda manifest, posterior, until, **kwargs: made.append(until) or forecast,
     )
     assert cli_plot._forecast(run, None).sizes["period"] == forecast.sizes["period"]
     assert cli_plot._forecast(run, forecast.attrs["until"]).attrs["last_fitted"] == "2020"
