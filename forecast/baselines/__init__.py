@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -156,6 +157,31 @@ def baseline_forecast(
     >>> bool(cell.min() >= 0.0), bool(cell.std("draw").diff("period").item() > 0)
     (True, True)
     """
+    end = _check_arguments(codebook, method, until, indicators, draws, random_seed)
+    selection = _select(panel, codebook, indicators, states)
+    cells, used, notes = _forecast_cells(selection, method, end, draws, random_seed)
+    if not cells:
+        raise ForecastError(f"nothing to forecast: no selected series ends before {until}")
+    ds = _dataset(cells, used, selection, draws)
+    ds.attrs.update(_attributes(method, until, random_seed, selection, draws, notes))
+    return ds
+
+
+def _check_arguments(
+    codebook: Codebook,
+    method: str,
+    until: str,
+    indicators: Sequence[str] | None,
+    draws: int,
+    random_seed: int,
+) -> pd.Period:
+    """Refuse an unknown method or indicator, an unparseable ``until``, a bad draw count or seed.
+
+    Returns
+    -------
+    pandas.Period
+        ``until`` parsed.
+    """
     if method not in BASELINES:
         raise ForecastError(f"unknown baseline {method!r}: expected one of {', '.join(BASELINES)}")
     end = parse_until(until)
@@ -164,6 +190,36 @@ def baseline_forecast(
     unknown = sorted(set(indicators or ()) - set(codebook))
     if unknown:
         raise ForecastError(f"indicators not in the codebook: {', '.join(unknown)}")
+    return end
+
+
+@dataclass(frozen=True)
+class _Selection:
+    """Every series of the panel, their pooled change variances, and what is forecast.
+
+    Attributes
+    ----------
+    series
+        Every series of the panel (the pooled variances use them all).
+    pooled
+        Change variance pooled over states, by indicator key.
+    states, indicators
+        The states and indicators forecast, in output order.
+    """
+
+    series: list[Series]
+    pooled: dict[str, float]
+    states: list[str]
+    indicators: list[str]
+
+
+def _select(
+    panel: pd.DataFrame,
+    codebook: Codebook,
+    indicators: Sequence[str] | None,
+    states: Sequence[str] | None,
+) -> _Selection:
+    """Read the panel's series and choose the states and indicators to forecast."""
     everything = panel_series(panel, codebook)
     if not everything:
         raise ForecastError("the panel holds no value to forecast from")
@@ -171,11 +227,29 @@ def baseline_forecast(
     present = {s.indicator.key for s in everything}
     keep_ind = list(indicators) if indicators is not None else [k for k in codebook if k in present]
     keep_state = list(states) if states is not None else sorted({s.state for s in everything})
+    return _Selection(everything, pooled, keep_state, keep_ind)
 
-    cells: dict[tuple[str, str], tuple[list[str], NDArray[np.float64]]] = {}
+
+#: forecast draws of one series: its period labels and the draws ``(draws, periods)``
+_Cells = dict[tuple[str, str], tuple[list[str], NDArray[np.float64]]]
+
+
+def _forecast_cells(
+    selection: _Selection, method: str, end: pd.Period, draws: int, random_seed: int
+) -> tuple[_Cells, NDArray[np.object_], list[str]]:
+    """Draw every selected series that has a period to forecast.
+
+    Returns
+    -------
+    tuple
+        The draws by (state, indicator); the method used per (state, indicator) ("" for
+        none); the notes on fallbacks, "state indicator: why".
+    """
+    keep_state, keep_ind = selection.states, selection.indicators
+    cells: _Cells = {}
     used = np.full((len(keep_state), len(keep_ind)), "", dtype=object)
     notes = []
-    for s in everything:
+    for s in selection.series:
         key = s.indicator.key
         if s.state not in keep_state or key not in keep_ind:
             continue
@@ -183,15 +257,20 @@ def baseline_forecast(
         if not periods:
             continue
         rng = _series_rng(random_seed, s)
-        values, by, note = _draws(method, s, len(periods), pooled[key], draws, rng)
+        values, by, note = _draws(method, s, len(periods), selection.pooled[key], draws, rng)
         used[keep_state.index(s.state), keep_ind.index(key)] = by
         if note:
             notes.append(f"{s.state} {key}: {note}")
         if values is not None:
             cells[(s.state, key)] = (format_periods(periods), values)
-    if not cells:
-        raise ForecastError(f"nothing to forecast: no selected series ends before {until}")
+    return cells, used, notes
 
+
+def _dataset(
+    cells: _Cells, used: NDArray[np.object_], selection: _Selection, draws: int
+) -> xr.Dataset:
+    """Lay the series' draws on one chronological period axis (NaN where a series has none)."""
+    keep_state, keep_ind = selection.states, selection.indicators
     labels = chronological(lab for labs, _ in cells.values() for lab in labs)
     column = {lab: i for i, lab in enumerate(labels)}
     out = np.full((1, draws, len(keep_state), len(keep_ind), len(labels)), np.nan)
@@ -199,21 +278,24 @@ def baseline_forecast(
         view = out[0, :, keep_state.index(state), keep_ind.index(key)]
         view[:, [column[lab] for lab in labs]] = values
     coords = {CHAIN: [0], DRAW: np.arange(draws), STATE: keep_state, INDICATOR: keep_ind}
-    ds = xr.Dataset(
+    return xr.Dataset(
         {
             INDICATOR_VAR: ((CHAIN, DRAW, STATE, INDICATOR, PERIOD), out),
             METHOD_USED: ((STATE, INDICATOR), used.astype(str)),
         },
         coords={**coords, PERIOD: labels},
     )
-    ds.attrs.update(
-        {
-            "method": method,
-            "until": str(until),
-            "random_seed": random_seed,
-            "origin": _origin(everything),
-            "draws": draws,
-            "notes": "; ".join(notes),
-        }
-    )
-    return ds
+
+
+def _attributes(
+    method: str, until: str, random_seed: int, selection: _Selection, draws: int, notes: list[str]
+) -> dict[str, object]:
+    """Return the forecast's ``attrs``: its arguments, the panel's last period, the notes."""
+    return {
+        "method": method,
+        "until": str(until),
+        "random_seed": random_seed,
+        "origin": _origin(selection.series),
+        "draws": draws,
+        "notes": "; ".join(notes),
+    }

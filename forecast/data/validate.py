@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import NoReturn
 
 import numpy as np
@@ -35,6 +35,9 @@ _NUMBER = re.compile(
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 #: tolerance on the implied number of successes value * n of a binomial cell
 _SUCCESS_TOL = 1e-6
+
+#: reports a problem at (record index, column) as a DataError naming file and row
+_Fail = Callable[[int, str, str], NoReturn]
 
 
 def check_columns(path: str, header: Sequence[str]) -> None:
@@ -148,8 +151,30 @@ def validate_cells(
     def fail(i: int, column: str, message: str) -> NoReturn:
         raise DataError(path, message, row=row_numbers[i], column=column)
 
-    # -- state: one the codebook declares (any ISO 3166-1 alpha-3 code if it declares none)
-    states = raw["state"]
+    # the checks run column by column, in file order, so the first problem reported is the
+    # first column's (later checks rely on earlier ones: a period's frequency, a kind)
+    _check_states(raw["state"], codebook, fail)
+    _check_indicators(raw["indicator"], codebook, fail)
+    freqs = _check_periods(raw, codebook, fail)
+    _check_duplicates(raw, row_numbers, fail)
+    values = _check_values(raw, codebook, fail)
+    kinds = raw["indicator"].map(lambda k: codebook[k].kind)
+    binary = (kinds == "binary").to_numpy()
+    binomial = (kinds == "binomial").to_numpy()
+    n_val = _check_trials(raw, codebook, values, binomial, fail)
+    given, se_val = _check_se(raw, kinds, binomial | binary, fail)
+    _check_sources(raw["source"], fail)
+    _check_vintages(raw, freqs, fail)
+
+    typed = raw.copy()
+    typed["value"] = values.to_numpy()
+    typed["n"] = np.where(binomial, n_val, np.nan)
+    typed["se"] = np.where(given, se_val, np.nan)
+    return typed.loc[:, list(PANEL_COLUMNS)]
+
+
+def _check_states(states: pd.Series, codebook: Codebook, fail: _Fail) -> None:
+    """Check each state is the codebook's (any ISO 3166-1 alpha-3 code if it lists none)."""
     allowed = codebook.states or KNOWN_STATES
     if (i := _first(~states.isin(list(allowed)))) is not None:
         if codebook.states:
@@ -160,16 +185,21 @@ def validate_cells(
         else:
             wanted = "expected an ISO 3166-1 alpha-3 code such as KAZ"
         fail(i, "state", f"unknown state {states.iloc[i]!r}: {wanted}")
-    # -- indicator
-    inds = raw["indicator"]
+
+
+def _check_indicators(inds: pd.Series, codebook: Codebook, fail: _Fail) -> None:
+    """Check each indicator is in the codebook."""
     if (i := _first(~inds.isin(list(codebook)))) is not None:
         fail(
             i,
             "indicator",
             f"unknown indicator {inds.iloc[i]!r}: not in the codebook {codebook.path}",
         )
-    # -- period: parseable, and of the codebook's frequency
-    periods = raw["period"]
+
+
+def _check_periods(raw: pd.DataFrame, codebook: Codebook, fail: _Fail) -> pd.Series:
+    """Check each period parses at its codebook frequency; return each row's frequency."""
+    periods, inds = raw["period"], raw["indicator"]
     freqs = periods.map(period_frequency)
     if (i := _first(freqs.isna())) is not None:
         fail(
@@ -183,11 +213,19 @@ def validate_cells(
             f"period {periods.iloc[i]!r} has frequency {freqs.iloc[i]} but the "
             f"codebook gives {inds.iloc[i]} frequency {expected.iloc[i]}",
         )
-    # -- duplicates
+    return freqs
+
+
+def _check_duplicates(raw: pd.DataFrame, row_numbers: Sequence[int], fail: _Fail) -> None:
+    """Check there is one row per (state, indicator, period); name a repeat's first row."""
     keys = ["state", "indicator", "period"]
     if (i := _first(raw.duplicated(keys, keep="first"))) is not None:
         key = raw.iloc[i]
-        same = (states == key["state"]) & (inds == key["indicator"]) & (periods == key["period"])
+        same = (
+            (raw["state"] == key["state"])
+            & (raw["indicator"] == key["indicator"])
+            & (raw["period"] == key["period"])
+        )
         first = _first(same)
         assert first is not None
         fail(
@@ -196,7 +234,11 @@ def validate_cells(
             f"duplicate ({key['state']}, {key['indicator']}, {key['period']}), "
             f"first at row {row_numbers[first]}",
         )
-    # -- value: a finite number in the kind's range
+
+
+def _check_values(raw: pd.DataFrame, codebook: Codebook, fail: _Fail) -> pd.Series:
+    """Check each value is finite, in its kind's range, 0 or 1 if binary; return them."""
+    inds = raw["indicator"]
     values, not_number = _parse_floats(raw["value"])
     if (i := _first(not_number)) is not None:
         text = raw["value"].iloc[i]
@@ -221,17 +263,21 @@ def validate_cells(
             f"value {values.iloc[i]:g} out of range for {ind.key} (kind {ind.kind}): expected "
             f"{bound}{lo[i]:g}, {hi[i]:g}] {ind.unit} (the codebook's plausible range)",
         )
-    kinds = inds.map(lambda k: codebook[k].kind)
-    binary = (kinds == "binary").to_numpy()
+    binary = (inds.map(lambda k: codebook[k].kind) == "binary").to_numpy()
     if (i := _first(binary & ~np.isin(values, (0.0, 1.0)))) is not None:
         fail(
             i,
             "value",
             f"value {values.iloc[i]:g} for binary indicator {inds.iloc[i]}: expected 0 or 1",
         )
-    # -- n: a positive whole number for binomial indicators, empty otherwise
-    binomial = (kinds == "binomial").to_numpy()
-    n_text = raw["n"]
+    return values
+
+
+def _check_trials(
+    raw: pd.DataFrame, codebook: Codebook, values: pd.Series, binomial: np.ndarray, fail: _Fail
+) -> np.ndarray:
+    """Check ``n``: positive and whole if binomial, else empty; return it (NaN if empty)."""
+    inds, n_text = raw["indicator"], raw["n"]
     n_num, n_not_number = _parse_floats(n_text)
     if (i := _first(binomial & (n_text == "").to_numpy())) is not None:
         fail(i, "n", f"n missing: binomial indicator {inds.iloc[i]} needs the number of trials")
@@ -264,19 +310,33 @@ def validate_cells(
             "whole number of successes: n is smaller than or inconsistent with the share it "
             "implies",
         )
-    # -- se: empty, or the non-negative standard error of a Gaussian-kind value
+    return n_val
+
+
+def _check_se(
+    raw: pd.DataFrame, kinds: pd.Series, counted: np.ndarray, fail: _Fail
+) -> tuple[np.ndarray, np.ndarray]:
+    """Check ``se``: empty, or the non-negative standard error of a Gaussian-kind value.
+
+    ``counted`` marks binomial and binary rows, which take no standard error. Return where
+    one is given and the parsed values.
+    """
     se_text = raw["se"] if "se" in raw else pd.Series("", index=raw.index, dtype=str)
     given = (se_text != "").to_numpy()
     se_num, se_not_number = _parse_floats(se_text)
-    if (i := _first(given & (binomial | binary))) is not None:
+    if (i := _first(given & counted)) is not None:
+        inds = raw["indicator"]
         fail(i, "se", f"se given for {kinds.iloc[i]} indicator {inds.iloc[i]}: expected empty")
     se_val = se_num.to_numpy()
     with np.errstate(invalid="ignore"):
         bad_se = given & (se_not_number | ~np.isfinite(se_val) | (se_val < 0))
     if (i := _first(bad_se)) is not None:
         fail(i, "se", f"se {se_text.iloc[i]!r}: expected a finite non-negative number or empty")
-    # -- source: the one free-text column, so the one that can hold control characters
-    sources = raw["source"]
+    return given, se_val
+
+
+def _check_sources(sources: pd.Series, fail: _Fail) -> None:
+    """Check each source is a name on one line (the free-text column: control characters)."""
     if (i := _first((sources.str.strip() == "").to_numpy())) is not None:
         fail(i, "source", "source is empty: expected a short source name")
     if (i := _first([_CONTROL.search(t) is not None for t in sources])) is not None:
@@ -286,8 +346,11 @@ def validate_cells(
             f"source {sources.iloc[i]!r} contains a control character (a line "
             "break or tab): expected a short source name on one line",
         )
-    # -- vintage: an ISO date not before the end of the period it describes
-    vint = raw["vintage"]
+
+
+def _check_vintages(raw: pd.DataFrame, freqs: pd.Series, fail: _Fail) -> None:
+    """Check each vintage is an ISO date not before the end of the period it describes."""
+    vint, periods = raw["vintage"], raw["period"]
     if (i := _first([_DATE.fullmatch(v) is None for v in vint])) is not None:
         fail(i, "vintage", f"vintage {vint.iloc[i]!r} is not a date: expected YYYY-MM-DD")
     # Python dates, not datetime64[ns]: nanoseconds only span the years 1677-2262, and a
@@ -307,12 +370,6 @@ def validate_cells(
             f"vintage {vint.iloc[i]} is before the end of period {periods.iloc[i]}: "
             "a value cannot be public before the period it describes ends",
         )
-
-    typed = raw.copy()
-    typed["value"] = values.to_numpy()
-    typed["n"] = np.where(binomial, n_val, np.nan)
-    typed["se"] = np.where(given, se_val, np.nan)
-    return typed.loc[:, list(PANEL_COLUMNS)]
 
 
 def is_whole(x: float) -> bool:

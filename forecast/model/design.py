@@ -164,6 +164,57 @@ def build_model_data(
     -------
     ModelData
     """
+    used, states, indicators = _used_rows(panel, spec, states)
+    used, obs_periods, steps = _in_window(used, spec, until)
+    # A series with no variation makes the likelihood unbounded (its noise and loading can
+    # shrink to zero): before the 2015 vintages every Chinese arms share is 0, and the
+    # chains of such a fit froze. It carries no information on the latent either: leave it out.
+    left_out = without_variation(used, indicators, codebook, spec)
+    if left_out:
+        lost = used["indicator"].isin(left_out).to_numpy()
+        used = used[~lost]
+        obs_periods = [p for p, gone in zip(obs_periods, lost, strict=True) if not gone]
+        indicators = tuple(k for k in indicators if k not in left_out)
+    cb = [codebook[k] for k in indicators]
+    ind_idx = np.asarray(
+        used["indicator"].map({k: i for i, k in enumerate(indicators)}), dtype=np.int64
+    )
+    st_idx = np.asarray(used["state"].map({s: i for i, s in enumerate(states)}), dtype=np.int64)
+    resp = _responses(used, cb, spec, ind_idx, st_idx, len(states))
+    obs = _observations(used, obs_periods, steps, spec.step, cb, ind_idx, st_idx, resp)
+    return ModelData(
+        states=states,
+        poles=POLES,
+        steps=tuple(format_period(p) for p in steps),
+        step=spec.step,
+        indicators=indicators,
+        kind=tuple(c.kind for c in cb),
+        frequency=tuple(c.frequency for c in cb),
+        pole_index=np.array([POLES.index(c.pole) for c in cb], dtype=np.int64),
+        sign=np.array([float(c.sign) for c in cb]),
+        is_reference=np.array([k in dict(spec.reference).values() for k in indicators]),
+        centre=resp.centre,
+        scale=resp.scale,
+        offset=np.array([c.offset for c in cb]),
+        typical_trials=resp.typical,
+        lower=(floor_link(cb, spec.share_clip, low=True) - resp.centre) / resp.scale,
+        upper=(floor_link(cb, spec.share_clip, low=False) - resp.centre) / resp.scale,
+        obs=obs,
+        share_clip=spec.share_clip,
+        left_out=left_out,
+    )
+
+
+def _used_rows(
+    panel: pd.DataFrame, spec: AlignmentSpec, states: tuple[str, ...] | None
+) -> tuple[pd.DataFrame, tuple[str, ...], tuple[str, ...]]:
+    """Rows of the spec's indicators and the chosen states; the states and indicators.
+
+    Raises
+    ------
+    DataError
+        When no row is left, or a pole's reference indicator has none.
+    """
     used = panel[panel["indicator"].isin(spec.indicators)]
     if states is not None:
         used = used[used["state"].isin(states)]
@@ -174,9 +225,18 @@ def build_model_data(
     missing_refs = [spec.reference_of(p) for p in POLES if spec.reference_of(p) not in indicators]
     if missing_refs:
         raise DataError("panel", f"reference indicator {missing_refs[0]} has no observation")
+    return used, states, indicators
 
-    step = spec.step
-    freq = PANDAS_FREQ[step]
+
+def _in_window(
+    used: pd.DataFrame, spec: AlignmentSpec, until: str | None
+) -> tuple[pd.DataFrame, list[pd.Period], pd.PeriodIndex]:
+    """Rows whose period lies within the latent path, their periods, and the path's steps.
+
+    The path runs from the first observed step (or the spec's ``start``) to the last
+    observed one (or ``until``).
+    """
+    freq = PANDAS_FREQ[spec.step]
     obs_periods = [parse_period(p) for p in used["period"]]
     first = min(p.asfreq(freq, how="start") for p in obs_periods)
     last = max(p.asfreq(freq, how="end") for p in obs_periods)
@@ -190,45 +250,42 @@ def build_model_data(
     ]
     used = used[np.array(keep, dtype=bool)]
     obs_periods = [p for p, k in zip(obs_periods, keep, strict=True) if k]
-    # A series with no variation makes the likelihood unbounded (its noise and loading can
-    # shrink to zero): before the 2015 vintages every Chinese arms share is 0, and the
-    # chains of such a fit froze. It carries no information on the latent either: leave it out.
-    left_out = without_variation(used, indicators, codebook, spec)
-    if left_out:
-        lost = used["indicator"].isin(left_out).to_numpy()
-        used = used[~lost]
-        obs_periods = [p for p, gone in zip(obs_periods, lost, strict=True) if not gone]
-        indicators = tuple(k for k in indicators if k not in left_out)
-    steps = pd.period_range(first, last, freq=freq)
-    step_pos = {p: i for i, p in enumerate(steps)}
+    return used, obs_periods, pd.period_range(first, last, freq=freq)
 
-    ind_pos = {k: i for i, k in enumerate(indicators)}
-    state_pos = {s: i for i, s in enumerate(states)}
-    cb = [codebook[k] for k in indicators]
-    kinds = tuple(c.kind for c in cb)
 
-    spans = [steps_covered(p, step) for p in obs_periods]
-    max_span = max((len(s) for s in spans), default=1)
-    cover = np.zeros((len(used), max_span), dtype=np.int64)
-    weight = np.zeros((len(used), max_span))
-    for row, span in enumerate(spans):
-        cover[row, : len(span)] = [step_pos[p] for p in span]
-        weight[row, : len(span)] = 1.0 / len(span)
+@dataclass(frozen=True)
+class _Responses:
+    """Observed values on the model's scales, per row, with each indicator's standardisation."""
 
-    ind_idx = np.asarray(used["indicator"].map(ind_pos), dtype=np.int64)
-    st_idx = np.asarray(used["state"].map(state_pos), dtype=np.int64)
+    y: NDArray[np.float64]
+    se: NDArray[np.float64]
+    centre: NDArray[np.float64]
+    scale: NDArray[np.float64]
+    typical: NDArray[np.int64]
+
+
+def _responses(
+    used: pd.DataFrame,
+    cb: list[Indicator],
+    spec: AlignmentSpec,
+    ind_idx: NDArray[np.int64],
+    st_idx: NDArray[np.int64],
+    n_states: int,
+) -> _Responses:
+    """Standardised link values (Gaussian kinds), successes (binomial) or 0/1 (binary).
+
+    Published standard errors are carried to the standardised link scale; ``typical`` holds
+    the trials used to draw future binomial values: the series' median, else the
+    indicator's.
+    """
     values = used["value"].to_numpy(dtype=float)
     n_trials = used["n"].to_numpy(dtype=float)
     published_se = used["se"].to_numpy(dtype=float) if "se" in used else np.full(len(used), np.nan)
-    fam = np.array([_family(kinds[i]) for i in ind_idx])
-
-    centre = np.zeros(len(indicators))
-    scale = np.ones(len(indicators))
-    offset = np.array([c.offset for c in cb])
+    centre = np.zeros(len(cb))
+    scale = np.ones(len(cb))
     y = np.zeros(len(used))
     se = np.zeros(len(used))
-    # trials used to draw future binomial values: the series' median, else the indicator's
-    typical = np.ones((len(indicators), len(states)), dtype=np.int64)
+    typical = np.ones((len(cb), n_states), dtype=np.int64)
     for i, c in enumerate(cb):
         rows = ind_idx == i
         if c.kind in GAUSSIAN_KINDS:
@@ -240,13 +297,36 @@ def build_model_data(
         elif c.kind == "binomial":
             y[rows] = np.round(values[rows] * n_trials[rows])
             typical[i, :] = max(int(np.median(n_trials[rows])), 1)
-            for s_pos in range(len(states)):
+            for s_pos in range(n_states):
                 series = rows & (st_idx == s_pos)
                 if series.any():
                     typical[i, s_pos] = max(int(np.median(n_trials[series])), 1)
         else:
             y[rows] = values[rows]
+    return _Responses(y, se, centre, scale, typical)
 
+
+def _observations(
+    used: pd.DataFrame,
+    obs_periods: list[pd.Period],
+    steps: pd.PeriodIndex,
+    step: str,
+    cb: list[Indicator],
+    ind_idx: NDArray[np.int64],
+    st_idx: NDArray[np.int64],
+    resp: _Responses,
+) -> dict[str, Observations]:
+    """Rows grouped by likelihood family, each sorted by series and then in time order."""
+    step_pos = {p: i for i, p in enumerate(steps)}
+    spans = [steps_covered(p, step) for p in obs_periods]
+    max_span = max((len(s) for s in spans), default=1)
+    cover = np.zeros((len(used), max_span), dtype=np.int64)
+    weight = np.zeros((len(used), max_span))
+    for row, span in enumerate(spans):
+        cover[row, : len(span)] = [step_pos[p] for p in span]
+        weight[row, : len(span)] = 1.0 / len(span)
+    n_trials = used["n"].to_numpy(dtype=float)
+    fam = np.array([_family(cb[i].kind) for i in ind_idx])
     labels = [format_period(p) for p in obs_periods]
     ordinal = np.array([p.ordinal for p in obs_periods], dtype=np.int64)
     obs = {}
@@ -263,35 +343,14 @@ def build_model_data(
             indicator=ind_idx[rows],
             cover=cover[rows],
             weight=weight[rows],
-            y=y[rows],
+            y=resp.y[rows],
             trials=trials,
             period=tuple(labels[r] for r in rows),
             previous=previous,
             gap=gap,
-            se=se[rows],
+            se=resp.se[rows],
         )
-
-    return ModelData(
-        states=states,
-        poles=POLES,
-        steps=tuple(format_period(p) for p in steps),
-        step=step,
-        indicators=indicators,
-        kind=kinds,
-        frequency=tuple(c.frequency for c in cb),
-        pole_index=np.array([POLES.index(c.pole) for c in cb], dtype=np.int64),
-        sign=np.array([float(c.sign) for c in cb]),
-        is_reference=np.array([k in dict(spec.reference).values() for k in indicators]),
-        centre=centre,
-        scale=scale,
-        offset=offset,
-        typical_trials=typical,
-        lower=(floor_link(cb, spec.share_clip, low=True) - centre) / scale,
-        upper=(floor_link(cb, spec.share_clip, low=False) - centre) / scale,
-        obs=obs,
-        share_clip=spec.share_clip,
-        left_out=left_out,
-    )
+    return obs
 
 
 def floor_link(cb: list[Indicator], clip: float, *, low: bool) -> NDArray[np.float64]:

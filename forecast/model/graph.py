@@ -30,6 +30,8 @@ data with the same structure (states, indicators, latent steps): see
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
@@ -39,20 +41,23 @@ from numpy.typing import NDArray
 from forecast.dims import CHAIN, DRAW, INDICATOR, PERIOD, POLE, STATE
 from forecast.errors import DataError
 from forecast.model.design import FAMILIES, ModelData, Observations
+from forecast.model.likelihoods import (
+    BINOMIAL_INDICATOR,
+    GAUSSIAN_INDICATOR,
+    LinearPredictor,
+    add_binary_likelihood,
+    add_binomial_likelihood,
+    add_gaussian_likelihood,
+    obs_dim,
+)
+from forecast.model.likelihoods import deviation_variance as deviation_variance
 from forecast.model.random_walk import complement_basis, drift_given_realised
 from forecast.model.spec import AlignmentSpec
 
 #: extra dims used only inside the graph
 INNOVATION_MODE = "innovation_mode"
 FREE_LOADING = "free_loading"
-GAUSSIAN_INDICATOR = "gaussian_indicator"
-BINOMIAL_INDICATOR = "binomial_indicator"
 POLE_ROW = "pole_row"
-
-
-def obs_dim(family: str) -> str:
-    """Name of the observation dimension of one likelihood family."""
-    return f"obs_{family}"
 
 
 def model_coords(data: ModelData) -> dict[str, tuple[str, ...]]:
@@ -153,33 +158,6 @@ def observation_arrays(data: ModelData) -> dict[str, NDArray]:
     return arrays
 
 
-def deviation_variance(
-    noise: pt.TensorVariable,
-    phi: pt.TensorVariable,
-    gap: pt.TensorVariable,
-    has_prev: pt.TensorVariable,
-    spec: AlignmentSpec,
-) -> pt.TensorVariable:
-    """Conditional variance of an AR(1) deviation given the previous one, ``gap`` periods back.
-
-    ``deviation = "stationary"``: ``noise`` is the stationary sd, so the variance is
-    ``noise^2 (1 - phi^(2 gap))`` (``noise^2`` for a series' first value). ``"innovation"``:
-    ``noise`` is the innovation sd, the variance ``noise^2 sum(phi^(2 j), j < gap)``, which
-    is ``noise^2 gap`` at ``phi = 1`` (a random walk: a series can leave its latent-implied
-    level for good); a series' first value has the stationary variance capped at
-    ``deviation_initial_sd^2``.
-    """
-    if spec.deviation == "stationary":
-        return noise**2 * (1.0 - has_prev * (phi**gap) ** 2)
-    q = phi**2
-    near_one = pt.abs(1.0 - q) < 1e-6
-    safe = pt.switch(near_one, 0.5, q)
-    steps = pt.maximum(gap, 1.0)
-    gain = pt.switch(near_one, steps, (1.0 - safe**steps) / (1.0 - safe))
-    initial = 1.0 / ((1.0 - q) / noise**2 + 1.0 / spec.priors.deviation_initial_sd**2)
-    return pt.switch(has_prev > 0, noise**2 * gain, initial)
-
-
 def censoring_bounds(data: ModelData) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Censoring bounds of each Gaussian observation: its value where it sits at its kind's bound.
 
@@ -251,193 +229,179 @@ def build_alignment_model(data: ModelData, spec: AlignmentSpec) -> pm.Model:
         likelihood sees them only through ``drift_realised``); :func:`add_drift` draws them
         into a posterior.
     """
-    p = spec.priors
-    n_states, n_poles, n_steps = len(data.states), len(data.poles), data.n_steps
+    n_steps = data.n_steps
     if n_steps < 2:
         raise DataError("panel", f"the latent path needs at least two periods, got {n_steps}")
     coords = model_coords(data) | observation_coords(data)
+    # The helpers create the random variables in a fixed order: PyMC seeds draws by that
+    # order, so reordering the calls would change every sample drawn with the same seed.
     with pm.Model(coords=coords) as model:
         arrays = {name: pm.Data(name, value) for name, value in observation_arrays(data).items()}
-
-        # -- dynamics, partially pooled across states per pole
-        drift_mu = pm.Normal("drift_mu", 0.0, p.drift_mean_sd, dims=POLE)
-        drift_tau = pm.HalfNormal("drift_tau", p.drift_pool_sd, dims=POLE)
-        vol_mu = pm.Normal(
-            "volatility_log_mu", p.volatility_log_mean, p.volatility_log_sd, dims=POLE
-        )
-        # zero-avoiding: states differ in how turbulent their alignment is
-        vol_tau = pm.Gamma(
-            "volatility_log_tau", alpha=2.0, beta=2.0 / p.volatility_pool_sd, dims=POLE
-        )
-        vol_z = pm.Normal("volatility_z", 0.0, 1.0, dims=(STATE, POLE))
-        volatility = pm.Deterministic(
-            "volatility", pt.exp(vol_mu + vol_tau * vol_z), dims=(STATE, POLE)
-        )
-        if spec.correlated_innovations:
-            # PyMC's LKJCorr is parameterised by, and returns, the Cholesky factor
-            chol = pm.LKJCorr("innovation_chol", n=n_poles, eta=p.lkj_eta, dims=(POLE, POLE_ROW))
-            # LKJCorr's density is det(C)^(eta - 1) evaluated on the factor L, without the
-            # Jacobian of L -> C, so alone it is not LKJ(eta) on C (for 3 poles it puts too
-            # much mass near +-1). The missing term, prod_i L_ii^(K - 1 - i) (0-based), makes
-            # the prior on C exactly LKJ(eta), as Stan's lkj_corr_cholesky.
-            power = pt.as_tensor(np.arange(n_poles - 1, -1, -1, dtype=float))
-            pm.Potential("innovation_chol_jacobian", (power * pt.log(pt.diag(chol))).sum())
-            corr = pm.Deterministic("innovation_corr", chol @ chol.T, dims=(POLE, POLE_ROW))
-        else:
-            chol = corr = pt.eye(n_poles)
-
-        # location: the first period sums to zero across states, per pole
-        theta0 = pm.ZeroSumNormal(
-            "initial", sigma=p.initial_sd, dims=(POLE, STATE), n_zerosum_axes=1
-        ).T
-        # The walk in the coordinates of forecast.model.random_walk. The realised drift (the
-        # mean increment) is pinned by the data, so it is centred; given the hyperparameters
-        # it is N(drift_mu, diag(drift_tau^2) + Sigma / n).
-        n_incr = n_steps - 1
-        realised_cov = pt.diag(drift_tau**2)[None] + (
-            volatility[:, :, None] * corr[None] * volatility[:, None, :] / n_incr
-        )
-        realised = pm.MvNormal("drift_realised", mu=drift_mu, cov=realised_cov, dims=(STATE, POLE))
-        # the deviations from the mean increment: independent standard normal coefficients
-        # in a basis in which the walk's prior covariance is diagonal, slowest first
-        coef = pm.Normal("innovation_z", 0.0, 1.0, dims=(STATE, INNOVATION_MODE, POLE))
-        basis = pt.as_tensor(complement_basis(n_incr))
-        deviation = pt.tensordot(basis, coef, axes=[[1], [1]]).transpose(1, 0, 2)
-        steps = realised[:, None, :] + volatility[:, None, :] * pt.dot(deviation, chol.T)
-        path = pt.concatenate(
-            [theta0[:, None, :], theta0[:, None, :] + pt.cumsum(steps, axis=1)], axis=1
-        )
-        alignment = pm.Deterministic(
-            "alignment", path.transpose(0, 2, 1), dims=(STATE, POLE, PERIOD)
-        )
-        theta_flat = alignment.reshape((n_states * n_poles * n_steps,))
-
-        # -- measurement
-        # Each non-reference indicator has its own level per state, partially pooled; the
-        # pole's reference has one common level, so it alone defines the cross-state levels
-        # of the latent and the other indicators inform its dynamics (their cross-state
-        # differences often reflect economic structure, not alignment). A level is the
-        # series' linear predictor at the latent's mean over the series' own observed cells
-        # (``centring_weight``): the regressor of every loading is centred, so levels,
-        # loadings and the latent's level are not confounded in the posterior (a shear of the
-        # intercepts the sampler would otherwise have to follow).
-        free = np.flatnonzero(~data.is_reference)
-        intercept_mu = pm.Normal("intercept_mu", 0.0, p.intercept_sd, dims=INDICATOR)
-        intercept_tau = pm.Gamma(
-            "intercept_tau", alpha=4.0, beta=4.0 / p.intercept_pool_sd, dims=FREE_LOADING
-        )
-        # the state levels are non-centred: for some indicators (UN votes, arms shares) the
-        # states barely differ, and centred levels made a funnel with their spread (the
-        # divergent transitions sat at its smallest values)
-        level_z = pm.Normal("intercept_state_z", 0.0, 1.0, dims=(FREE_LOADING, STATE))
-        levels = intercept_mu[free][:, None] + intercept_tau[:, None] * level_z
-        level = pt.repeat(intercept_mu[:, None], n_states, axis=1)
-        level = pt.set_subtensor(level[free], levels)
-        # UN votes measure loading * (the latent's amplitude) much more precisely than the
-        # reference indicator measures the amplitude alone, so their log loadings are sampled
-        # shifted by the pole's log volatility (an exact shear): log_loading_shifted is
-        # log loading + (volatility_log_mu - its prior mean) for binomial indicators and the
-        # log loading for the others, with the prior log loading ~ N(0, loading_log_sd).
-        shear = np.array([data.kind[i] == "binomial" for i in free], dtype=float)
-        shift = (vol_mu[data.pole_index[free]] - p.volatility_log_mean) * shear
-        shifted = pm.Normal("log_loading_shifted", shift, p.loading_log_sd, dims=FREE_LOADING)
-        log_free = shifted - shift
-        loading = pt.set_subtensor(pt.ones(len(data.indicators))[free], pt.exp(log_free))
-        loading = pm.Deterministic("loading", loading, dims=INDICATOR)
-        sign = pt.as_tensor(data.sign)
-        loading_signed = loading * sign
-        # the latent's mean over each series' cells, (indicator, state)
-        series_mean = pt.dot(arrays["centring_weight"], theta_flat).reshape(
-            (len(data.indicators), n_states)
-        )
-        # eta = level + sign * loading * (theta - series_mean) = intercept + sign * loading * theta
-        intercept = pm.Deterministic(
-            "intercept", level - loading_signed[:, None] * series_mean, dims=(INDICATOR, STATE)
-        )
-        intercept_flat = intercept.reshape((len(data.indicators) * n_states,))
-
-        def linear_predictor(family: str) -> pt.TensorVariable:
-            # one-dimensional gathers only: their gradients take the fast scatter-add path
-            ind = arrays[f"{family}_obs_indicator"]
-            index = arrays[f"{family}_obs_theta_index"]
-            if data.obs[family].cover.shape[1] == 1:
-                theta_bar = theta_flat[index[:, 0]]
-            else:
-                weight = arrays[f"{family}_obs_weight"]
-                theta_bar = (theta_flat[index.ravel()].reshape(index.shape) * weight).sum(axis=1)
-            level = intercept_flat[ind * n_states + arrays[f"{family}_obs_state"]]
-            return level + loading_signed[ind] * theta_bar
-
+        dynamics = _dynamics(data, spec)
+        theta_flat = _latent_path(data, spec, dynamics)
+        level = _intercept_levels(data, spec)
+        loading_signed = _loadings(data, spec, dynamics.vol_mu)
+        intercept_flat = _intercepts(data, arrays, theta_flat, level, loading_signed)
+        predictor = LinearPredictor(data, arrays, theta_flat, intercept_flat, loading_signed)
         if "gaussian_obs_y" in arrays:
-            # Each Gaussian indicator deviates from the latent by its own AR(1) process
-            # (autocorrelation `persistence` per period of its own frequency, scale `noise`:
-            # see deviation_variance), so a series' persistent idiosyncrasies need not be
-            # explained by the latent. The likelihood is the exact sequence of one-step
-            # conditionals, gaps included: r_t | r_prev ~ N(phi^d r_prev, variance).
-            noise = pm.LogNormal(
-                "noise", np.log(p.noise_sd), p.noise_log_sd, dims=GAUSSIAN_INDICATOR
-            )
-            persistence = pm.Beta(
-                "persistence", p.persistence_alpha, p.persistence_beta, dims=GAUSSIAN_INDICATOR
-            )
-            local = arrays["gaussian_obs_local"]
-            y = arrays["gaussian_obs_y"]
-            mu = linear_predictor("gaussian")
-            has_prev = arrays["gaussian_obs_has_previous"]
-            phi_d = persistence[local] ** arrays["gaussian_obs_gap"]
-            # observations are sorted by series, so a previous observation is the row above
-            resid = y - mu
-            resid_prev = pt.concatenate([pt.zeros((1,)), resid[:-1]])
-            carry = has_prev * phi_d * resid_prev
-            variance = deviation_variance(
-                noise[local], persistence[local], arrays["gaussian_obs_gap"], has_prev, spec
-            )
-            # a value published with a standard error adds its variance; a value at its
-            # kind's bound (an arms share of 0) is censored there (see censoring_bounds)
-            sigma = pt.sqrt(variance + arrays["gaussian_obs_se"] ** 2)
-            pm.Censored(
-                "y_gaussian",
-                pm.Normal.dist(mu=mu + carry, sigma=sigma),
-                lower=arrays["gaussian_obs_lower"],
-                upper=arrays["gaussian_obs_upper"],
-                observed=y,
-                dims=obs_dim("gaussian"),
-            )
+            add_gaussian_likelihood(arrays, spec, predictor)
         if "binomial_obs_y" in arrays:
-            eta = linear_predictor("binomial")
-            if spec.overdispersion:
-                concentration = pm.Gamma(
-                    "concentration",
-                    alpha=2.0,
-                    beta=2.0 / p.concentration_mean,
-                    dims=BINOMIAL_INDICATOR,
-                )
-                kappa = concentration[arrays["binomial_obs_local"]]
-                # sigmoid(-eta) rather than 1 - sigmoid(eta), which rounds to 0 for large eta
-                pm.BetaBinomial(
-                    "y_binomial",
-                    alpha=pm.math.sigmoid(eta) * kappa,
-                    beta=pm.math.sigmoid(-eta) * kappa,
-                    n=arrays["binomial_obs_trials"],
-                    observed=arrays["binomial_obs_y"],
-                    dims=obs_dim("binomial"),
-                )
-            else:
-                pm.Binomial(
-                    "y_binomial",
-                    n=arrays["binomial_obs_trials"],
-                    logit_p=eta,
-                    observed=arrays["binomial_obs_y"],
-                    dims=obs_dim("binomial"),
-                )
+            add_binomial_likelihood(arrays, spec, predictor)
         if "binary_obs_y" in arrays:
-            pm.Bernoulli(
-                "y_binary",
-                logit_p=linear_predictor("binary"),
-                observed=arrays["binary_obs_y"],
-                dims=obs_dim("binary"),
-            )
+            add_binary_likelihood(arrays, predictor)
     return model
+
+
+class _Dynamics(NamedTuple):
+    """The dynamics' hyperparameters and innovation structure, as graph tensors."""
+
+    drift_mu: pt.TensorVariable
+    drift_tau: pt.TensorVariable
+    vol_mu: pt.TensorVariable
+    volatility: pt.TensorVariable
+    chol: pt.TensorVariable
+    corr: pt.TensorVariable
+
+
+def _dynamics(data: ModelData, spec: AlignmentSpec) -> _Dynamics:
+    """Add the dynamics' priors, partially pooled across states per pole.
+
+    Creates ``drift_mu``, ``drift_tau``, ``volatility_log_mu``, ``volatility_log_tau``,
+    ``volatility_z`` and ``volatility``, then the innovation correlation
+    (:func:`_innovation_correlation`), in that order.
+    """
+    p = spec.priors
+    drift_mu = pm.Normal("drift_mu", 0.0, p.drift_mean_sd, dims=POLE)
+    drift_tau = pm.HalfNormal("drift_tau", p.drift_pool_sd, dims=POLE)
+    vol_mu = pm.Normal("volatility_log_mu", p.volatility_log_mean, p.volatility_log_sd, dims=POLE)
+    # zero-avoiding: states differ in how turbulent their alignment is
+    vol_tau = pm.Gamma("volatility_log_tau", alpha=2.0, beta=2.0 / p.volatility_pool_sd, dims=POLE)
+    vol_z = pm.Normal("volatility_z", 0.0, 1.0, dims=(STATE, POLE))
+    volatility = pm.Deterministic(
+        "volatility", pt.exp(vol_mu + vol_tau * vol_z), dims=(STATE, POLE)
+    )
+    chol, corr = _innovation_correlation(len(data.poles), spec)
+    return _Dynamics(drift_mu, drift_tau, vol_mu, volatility, chol, corr)
+
+
+def _innovation_correlation(
+    n_poles: int, spec: AlignmentSpec
+) -> tuple[pt.TensorVariable, pt.TensorVariable]:
+    """Cholesky factor and correlation of the innovations across poles (identity if off)."""
+    if not spec.correlated_innovations:
+        eye = pt.eye(n_poles)
+        return eye, eye
+    # PyMC's LKJCorr is parameterised by, and returns, the Cholesky factor
+    chol = pm.LKJCorr("innovation_chol", n=n_poles, eta=spec.priors.lkj_eta, dims=(POLE, POLE_ROW))
+    # LKJCorr's density is det(C)^(eta - 1) evaluated on the factor L, without the
+    # Jacobian of L -> C, so alone it is not LKJ(eta) on C (for 3 poles it puts too
+    # much mass near +-1). The missing term, prod_i L_ii^(K - 1 - i) (0-based), makes
+    # the prior on C exactly LKJ(eta), as Stan's lkj_corr_cholesky.
+    power = pt.as_tensor(np.arange(n_poles - 1, -1, -1, dtype=float))
+    pm.Potential("innovation_chol_jacobian", (power * pt.log(pt.diag(chol))).sum())
+    corr = pm.Deterministic("innovation_corr", chol @ chol.T, dims=(POLE, POLE_ROW))
+    return chol, corr
+
+
+def _latent_path(data: ModelData, spec: AlignmentSpec, dyn: _Dynamics) -> pt.TensorVariable:
+    """Add ``initial``, ``drift_realised``, ``innovation_z`` and ``alignment``.
+
+    Returns
+    -------
+    pytensor.tensor.TensorVariable
+        The latent path flattened over ``(state, pole, step)``.
+    """
+    n_states, n_poles, n_steps = len(data.states), len(data.poles), data.n_steps
+    # location: the first period sums to zero across states, per pole
+    theta0 = pm.ZeroSumNormal(
+        "initial", sigma=spec.priors.initial_sd, dims=(POLE, STATE), n_zerosum_axes=1
+    ).T
+    # The walk in the coordinates of forecast.model.random_walk. The realised drift (the
+    # mean increment) is pinned by the data, so it is centred; given the hyperparameters
+    # it is N(drift_mu, diag(drift_tau^2) + Sigma / n).
+    n_incr = n_steps - 1
+    volatility = dyn.volatility
+    realised_cov = pt.diag(dyn.drift_tau**2)[None] + (
+        volatility[:, :, None] * dyn.corr[None] * volatility[:, None, :] / n_incr
+    )
+    realised = pm.MvNormal("drift_realised", mu=dyn.drift_mu, cov=realised_cov, dims=(STATE, POLE))
+    # the deviations from the mean increment: independent standard normal coefficients
+    # in a basis in which the walk's prior covariance is diagonal, slowest first
+    coef = pm.Normal("innovation_z", 0.0, 1.0, dims=(STATE, INNOVATION_MODE, POLE))
+    basis = pt.as_tensor(complement_basis(n_incr))
+    deviation = pt.tensordot(basis, coef, axes=[[1], [1]]).transpose(1, 0, 2)
+    steps = realised[:, None, :] + volatility[:, None, :] * pt.dot(deviation, dyn.chol.T)
+    path = pt.concatenate(
+        [theta0[:, None, :], theta0[:, None, :] + pt.cumsum(steps, axis=1)], axis=1
+    )
+    alignment = pm.Deterministic("alignment", path.transpose(0, 2, 1), dims=(STATE, POLE, PERIOD))
+    return alignment.reshape((n_states * n_poles * n_steps,))
+
+
+def _intercept_levels(data: ModelData, spec: AlignmentSpec) -> pt.TensorVariable:
+    """Add the level priors; return the levels ``(indicator, state)``.
+
+    Each non-reference indicator has its own level per state, partially pooled; the pole's
+    reference has one common level, so it alone defines the cross-state levels of the
+    latent and the other indicators inform its dynamics (their cross-state differences often
+    reflect economic structure, not alignment). A level is the series' linear predictor at
+    the latent's mean over the series' own observed cells (``centring_weight``): the
+    regressor of every loading is centred, so levels, loadings and the latent's level are
+    not confounded in the posterior (a shear of the intercepts the sampler would otherwise
+    have to follow).
+    """
+    p = spec.priors
+    free = np.flatnonzero(~data.is_reference)
+    intercept_mu = pm.Normal("intercept_mu", 0.0, p.intercept_sd, dims=INDICATOR)
+    intercept_tau = pm.Gamma(
+        "intercept_tau", alpha=4.0, beta=4.0 / p.intercept_pool_sd, dims=FREE_LOADING
+    )
+    # the state levels are non-centred: for some indicators (UN votes, arms shares) the
+    # states barely differ, and centred levels made a funnel with their spread (the
+    # divergent transitions sat at its smallest values)
+    level_z = pm.Normal("intercept_state_z", 0.0, 1.0, dims=(FREE_LOADING, STATE))
+    levels = intercept_mu[free][:, None] + intercept_tau[:, None] * level_z
+    level = pt.repeat(intercept_mu[:, None], len(data.states), axis=1)
+    return pt.set_subtensor(level[free], levels)
+
+
+def _loadings(data: ModelData, spec: AlignmentSpec, vol_mu: pt.TensorVariable) -> pt.TensorVariable:
+    """Add ``log_loading_shifted`` and ``loading``; return the signed loadings.
+
+    UN votes measure loading * (the latent's amplitude) much more precisely than the
+    reference indicator measures the amplitude alone, so their log loadings are sampled
+    shifted by the pole's log volatility (an exact shear): ``log_loading_shifted`` is
+    log loading + (``volatility_log_mu`` - its prior mean) for binomial indicators and the
+    log loading for the others, with the prior log loading ~ N(0, ``loading_log_sd``).
+    """
+    p = spec.priors
+    free = np.flatnonzero(~data.is_reference)
+    shear = np.array([data.kind[i] == "binomial" for i in free], dtype=float)
+    shift = (vol_mu[data.pole_index[free]] - p.volatility_log_mean) * shear
+    shifted = pm.Normal("log_loading_shifted", shift, p.loading_log_sd, dims=FREE_LOADING)
+    log_free = shifted - shift
+    loading = pt.set_subtensor(pt.ones(len(data.indicators))[free], pt.exp(log_free))
+    loading = pm.Deterministic("loading", loading, dims=INDICATOR)
+    sign = pt.as_tensor(data.sign)
+    return loading * sign
+
+
+def _intercepts(
+    data: ModelData,
+    arrays: dict[str, pt.TensorVariable],
+    theta_flat: pt.TensorVariable,
+    level: pt.TensorVariable,
+    loading_signed: pt.TensorVariable,
+) -> pt.TensorVariable:
+    """Add ``intercept`` (indicator, state); return it flattened, indicator-major."""
+    n_ind, n_states = len(data.indicators), len(data.states)
+    # the latent's mean over each series' cells, (indicator, state)
+    series_mean = pt.dot(arrays["centring_weight"], theta_flat).reshape((n_ind, n_states))
+    # eta = level + sign * loading * (theta - series_mean) = intercept + sign * loading * theta
+    intercept = pm.Deterministic(
+        "intercept", level - loading_signed[:, None] * series_mean, dims=(INDICATOR, STATE)
+    )
+    return intercept.reshape((n_ind * n_states,))
 
 
 def add_drift(

@@ -99,6 +99,12 @@ def simulate(
     if len(data.obs["gaussian"]):
         rng = np.random.default_rng(random_seed + 1)
         obs["gaussian"] = replace(data.obs["gaussian"], y=_gaussian_values(data, spec, values, rng))
+    truth = _truth(data, values, fixed)
+    return Simulation(replace(data, obs=obs), truth)
+
+
+def _truth(data: ModelData, values: dict, fixed: dict[str, np.ndarray]) -> xr.Dataset:
+    """Label the true values of a simulation like a posterior; ``fixed`` goes in ``attrs``."""
     truth = xr.Dataset(
         {
             "alignment": ((STATE, POLE, PERIOD), values["alignment"]),
@@ -116,7 +122,7 @@ def simulate(
     )
     for name, value in fixed.items():
         truth.attrs[name] = np.asarray(value).tolist()
-    return Simulation(replace(data, obs=obs), truth)
+    return truth
 
 
 def _gaussian_values(

@@ -119,6 +119,27 @@ def load_eu_exports(raw_dir: str | Path) -> pd.DataFrame:
         dtype={column: str for column in _COLUMNS},
     )
     path = Path(raw_dir) / MONTHLY_FILE
+    monthly = _monthly_exports(_export_rows(raw, path), path)
+    quarters = sum_complete_quarters(monthly)
+    out = pd.DataFrame(
+        {
+            STATE: quarters["state"],
+            INDICATOR: INDICATOR_KEY,
+            PERIOD: quarters["period"],
+            "value": quarters["value"] / 1e6,
+        }
+    )
+    return tidy(out, SOURCE)
+
+
+def _export_rows(raw: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """Keep the rows of total goods exports of the EU27 aggregate to a panel state.
+
+    Raises
+    ------
+    DataError
+        When the file holds rows but no EU27 aggregate row.
+    """
     eu27 = raw["REPORTER"].str.contains(EU27_REPORTER, regex=True, na=False)
     # a file with its header and no row is a release from before the extract's first month
     # (2019-01): nothing to sum; rows without the aggregate would be a changed layout
@@ -137,7 +158,17 @@ def load_eu_exports(raw_dir: str | Path) -> pd.DataFrame:
         & raw["STAT_PROCEDURE"].str.strip().str.fullmatch(r"(T-)?Total", na=False)
         & raw["PARTNER"].str.strip().isin(list(PARTNERS))
     )
-    rows = raw[keep]
+    return raw[keep]
+
+
+def _monthly_exports(rows: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """Parse the kept rows into columns ``state``, ``month`` (``YYYY-MM``) and ``value`` (EUR).
+
+    Raises
+    ------
+    DataError
+        When a month does not parse, a value is not a number, or a partner's month repeats.
+    """
     month = rows["period_norm"].str.strip()
     bad = ~month.str.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", na=False)
     if bad.any():
@@ -167,13 +198,4 @@ def load_eu_exports(raw_dir: str | Path) -> pd.DataFrame:
         raise DataError(
             path, "the EU27 aggregate appears twice for one partner and month", row=_first_row(dup)
         )
-    quarters = sum_complete_quarters(monthly)
-    out = pd.DataFrame(
-        {
-            STATE: quarters["state"],
-            INDICATOR: INDICATOR_KEY,
-            PERIOD: quarters["period"],
-            "value": quarters["value"] / 1e6,
-        }
-    )
-    return tidy(out, SOURCE)
+    return monthly

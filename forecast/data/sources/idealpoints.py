@@ -139,6 +139,22 @@ def load_unga_ideal_points(raw_dir: str | Path) -> pd.DataFrame:
         what="UNGA ideal points (one row per country and year)",
         dtype={"iso3c": str},
     )
+    years = _checked_years(raw, path)
+    estimate, lower, upper = _checked_quantiles(raw, path)
+    points = pd.DataFrame(
+        {
+            "iso3c": raw["iso3c"].astype(str).str.strip().str.upper(),
+            "year": years,
+            "estimate": estimate,
+            "se": (upper - lower) / (2 * _Z95),
+        }
+    )
+    _refuse_repeats(points, years, raw, path)
+    return tidy(ideal_point_distances(points), SOURCE)
+
+
+def _checked_years(raw: pd.DataFrame, path: Path) -> pd.Series:
+    """Parse the ``year`` column: whole numbers from FIRST_YEAR to LAST_YEAR."""
     years = whole_numbers(raw, "year", path, what="a year")
     outside = ((years < FIRST_YEAR) | (years > LAST_YEAR)).to_numpy()
     if outside.any():
@@ -149,6 +165,15 @@ def load_unga_ideal_points(raw_dir: str | Path) -> pd.DataFrame:
             row=int(raw.index[row]) + 2,
             column="year",
         )
+    return years
+
+
+def _checked_quantiles(raw: pd.DataFrame, path: Path) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Parse the estimate and its 5 % and 95 % quantiles, which must bracket it.
+
+    A missing estimate is allowed (the row is ignored later); a present one needs both
+    quantiles.
+    """
     estimate = numbers(raw, ESTIMATE, path, what="an ideal point", allow_missing=True)
     lower = numbers(raw, LOWER, path, what="a 5 % quantile", allow_missing=True)
     upper = numbers(raw, UPPER, path, what="a 95 % quantile", allow_missing=True)
@@ -172,14 +197,11 @@ def load_unga_ideal_points(raw_dir: str | Path) -> pd.DataFrame:
             row=int(raw.index[row]) + 2,
             column=ESTIMATE,
         )
-    points = pd.DataFrame(
-        {
-            "iso3c": raw["iso3c"].astype(str).str.strip().str.upper(),
-            "year": years,
-            "estimate": estimate,
-            "se": (upper - lower) / (2 * _Z95),
-        }
-    )
+    return estimate, lower, upper
+
+
+def _refuse_repeats(points: pd.DataFrame, years: pd.Series, raw: pd.DataFrame, path: Path) -> None:
+    """Refuse a country-year listed twice (after upper-casing and stripping the code)."""
     twice = points.duplicated(["iso3c", "year"]).to_numpy()
     if twice.any():
         row = int(np.flatnonzero(twice)[0])
@@ -190,4 +212,3 @@ def load_unga_ideal_points(raw_dir: str | Path) -> pd.DataFrame:
             row=int(raw.index[row]) + 2,
             column="year",
         )
-    return tidy(ideal_point_distances(points), SOURCE)

@@ -1,0 +1,177 @@
+"""The measurement side of the alignment model's graph: linear predictors and likelihoods.
+
+Split from :mod:`forecast.model.graph`, which calls these inside its ``pm.Model`` context
+after it has built the latent path, the loadings and the intercepts. Only observed cells
+enter; the observation arrays are the graph's ``pymc.Data`` (see
+:func:`forecast.model.graph.observation_arrays`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pymc as pm
+import pytensor.tensor as pt
+
+from forecast.model.design import ModelData
+from forecast.model.spec import AlignmentSpec
+
+#: extra dims of the likelihoods' own parameters
+GAUSSIAN_INDICATOR = "gaussian_indicator"
+BINOMIAL_INDICATOR = "binomial_indicator"
+
+
+def obs_dim(family: str) -> str:
+    """Name of the observation dimension of one likelihood family."""
+    return f"obs_{family}"
+
+
+def deviation_variance(
+    noise: pt.TensorVariable,
+    phi: pt.TensorVariable,
+    gap: pt.TensorVariable,
+    has_prev: pt.TensorVariable,
+    spec: AlignmentSpec,
+) -> pt.TensorVariable:
+    """Conditional variance of an AR(1) deviation given the previous one, ``gap`` periods back.
+
+    ``deviation = "stationary"``: ``noise`` is the stationary sd, so the variance is
+    ``noise^2 (1 - phi^(2 gap))`` (``noise^2`` for a series' first value). ``"innovation"``:
+    ``noise`` is the innovation sd, the variance ``noise^2 sum(phi^(2 j), j < gap)``, which
+    is ``noise^2 gap`` at ``phi = 1`` (a random walk: a series can leave its latent-implied
+    level for good); a series' first value has the stationary variance capped at
+    ``deviation_initial_sd^2``.
+    """
+    if spec.deviation == "stationary":
+        return noise**2 * (1.0 - has_prev * (phi**gap) ** 2)
+    q = phi**2
+    near_one = pt.abs(1.0 - q) < 1e-6
+    safe = pt.switch(near_one, 0.5, q)
+    steps = pt.maximum(gap, 1.0)
+    gain = pt.switch(near_one, steps, (1.0 - safe**steps) / (1.0 - safe))
+    initial = 1.0 / ((1.0 - q) / noise**2 + 1.0 / spec.priors.deviation_initial_sd**2)
+    return pt.switch(has_prev > 0, noise**2 * gain, initial)
+
+
+@dataclass(frozen=True)
+class LinearPredictor:
+    """The linear predictor of each observation family, gathered from the graph's tensors.
+
+    Attributes
+    ----------
+    data
+        The model data (for the families' cover widths and the number of states).
+    arrays
+        The graph's ``pymc.Data`` by name.
+    theta_flat
+        The latent path flattened over ``(state, pole, step)``.
+    intercept_flat
+        The intercepts flattened over ``(indicator, state)``.
+    loading_signed
+        Sign times loading, per indicator.
+    """
+
+    data: ModelData
+    arrays: dict[str, pt.TensorVariable]
+    theta_flat: pt.TensorVariable
+    intercept_flat: pt.TensorVariable
+    loading_signed: pt.TensorVariable
+
+    def __call__(self, family: str) -> pt.TensorVariable:
+        """``intercept + sign * loading * (the latent's mean over the cell)``, per row."""
+        # one-dimensional gathers only: their gradients take the fast scatter-add path
+        arrays = self.arrays
+        ind = arrays[f"{family}_obs_indicator"]
+        index = arrays[f"{family}_obs_theta_index"]
+        if self.data.obs[family].cover.shape[1] == 1:
+            theta_bar = self.theta_flat[index[:, 0]]
+        else:
+            weight = arrays[f"{family}_obs_weight"]
+            theta_bar = (self.theta_flat[index.ravel()].reshape(index.shape) * weight).sum(axis=1)
+        n_states = len(self.data.states)
+        level = self.intercept_flat[ind * n_states + arrays[f"{family}_obs_state"]]
+        return level + self.loading_signed[ind] * theta_bar
+
+
+def add_gaussian_likelihood(
+    arrays: dict[str, pt.TensorVariable], spec: AlignmentSpec, predictor: LinearPredictor
+) -> None:
+    """Add ``noise``, ``persistence`` and the censored Normal ``y_gaussian``.
+
+    Each Gaussian indicator deviates from the latent by its own AR(1) process
+    (autocorrelation ``persistence`` per period of its own frequency, scale ``noise``: see
+    :func:`deviation_variance`), so a series' persistent idiosyncrasies need not be
+    explained by the latent. The likelihood is the exact sequence of one-step
+    conditionals, gaps included: ``r_t | r_prev ~ N(phi^d r_prev, variance)``.
+    """
+    p = spec.priors
+    noise = pm.LogNormal("noise", np.log(p.noise_sd), p.noise_log_sd, dims=GAUSSIAN_INDICATOR)
+    persistence = pm.Beta(
+        "persistence", p.persistence_alpha, p.persistence_beta, dims=GAUSSIAN_INDICATOR
+    )
+    local = arrays["gaussian_obs_local"]
+    y = arrays["gaussian_obs_y"]
+    mu = predictor("gaussian")
+    has_prev = arrays["gaussian_obs_has_previous"]
+    phi_d = persistence[local] ** arrays["gaussian_obs_gap"]
+    # observations are sorted by series, so a previous observation is the row above
+    resid = y - mu
+    resid_prev = pt.concatenate([pt.zeros((1,)), resid[:-1]])
+    carry = has_prev * phi_d * resid_prev
+    variance = deviation_variance(
+        noise[local], persistence[local], arrays["gaussian_obs_gap"], has_prev, spec
+    )
+    # a value published with a standard error adds its variance; a value at its kind's
+    # bound (an arms share of 0) is censored there (see graph.censoring_bounds)
+    sigma = pt.sqrt(variance + arrays["gaussian_obs_se"] ** 2)
+    pm.Censored(
+        "y_gaussian",
+        pm.Normal.dist(mu=mu + carry, sigma=sigma),
+        lower=arrays["gaussian_obs_lower"],
+        upper=arrays["gaussian_obs_upper"],
+        observed=y,
+        dims=obs_dim("gaussian"),
+    )
+
+
+def add_binomial_likelihood(
+    arrays: dict[str, pt.TensorVariable], spec: AlignmentSpec, predictor: LinearPredictor
+) -> None:
+    """Add ``y_binomial``: beta-binomial with ``concentration`` if overdispersed, else binomial."""
+    eta = predictor("binomial")
+    if not spec.overdispersion:
+        pm.Binomial(
+            "y_binomial",
+            n=arrays["binomial_obs_trials"],
+            logit_p=eta,
+            observed=arrays["binomial_obs_y"],
+            dims=obs_dim("binomial"),
+        )
+        return
+    concentration = pm.Gamma(
+        "concentration",
+        alpha=2.0,
+        beta=2.0 / spec.priors.concentration_mean,
+        dims=BINOMIAL_INDICATOR,
+    )
+    kappa = concentration[arrays["binomial_obs_local"]]
+    # sigmoid(-eta) rather than 1 - sigmoid(eta), which rounds to 0 for large eta
+    pm.BetaBinomial(
+        "y_binomial",
+        alpha=pm.math.sigmoid(eta) * kappa,
+        beta=pm.math.sigmoid(-eta) * kappa,
+        n=arrays["binomial_obs_trials"],
+        observed=arrays["binomial_obs_y"],
+        dims=obs_dim("binomial"),
+    )
+
+
+def add_binary_likelihood(arrays: dict[str, pt.TensorVariable], predictor: LinearPredictor) -> None:
+    """Add the Bernoulli ``y_binary`` with logit link."""
+    pm.Bernoulli(
+        "y_binary",
+        logit_p=predictor("binary"),
+        observed=arrays["binary_obs_y"],
+        dims=obs_dim("binary"),
+    )
