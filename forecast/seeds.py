@@ -38,6 +38,11 @@ STREAMS: dict[str, tuple[int, bool]] = {
     "baseline": (0, True),
     # one backtest origin's streams, from the backtest's seed (forecast.evaluation.plan)
     "origin": (0, True),
+    # a simulation from the model's prior (forecast.model.simulate): PyMC's draw of the
+    # parameters and the non-Gaussian observations, the Gaussian deviations, the drifts
+    "simulation": (0, False),
+    "simulation_gaussian": (1, False),
+    "simulation_drift": (2, False),
 }
 #: the word that keys the drift stream (its first word is the seed)
 _DRIFT_WORD = 1

@@ -8,7 +8,6 @@ like the model's forecast, so that scores (CRPS from an ensemble) treat every mo
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -36,6 +35,7 @@ from forecast.dims import CHAIN, DRAW, INDICATOR, INDICATOR_VAR, PERIOD, STATE
 from forecast.errors import ForecastError
 from forecast.model.transforms import from_link
 from forecast.periods import format_period, format_periods
+from forecast.seeds import generator
 
 BASELINES: tuple[str, ...] = ("persistence", "drift", "local_level")
 
@@ -58,7 +58,7 @@ def _series_rng(random_seed: int, series: Series) -> np.random.Generator:
     # series are forecast, and every method uses the same normals (common random numbers, so
     # differences in scores between baselines are not Monte Carlo noise)
     names = (series.state, series.indicator.key)
-    return np.random.default_rng([random_seed, *(zlib.crc32(n.encode()) for n in names)])
+    return generator(random_seed, "baseline", *names)
 
 
 def _draws(

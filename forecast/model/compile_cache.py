@@ -2,10 +2,10 @@
 
 PyTensor keeps the numba code it compiles in ``<base_compiledir>/numba``. With that cache
 empty, compiling the alignment model takes minutes on two cores; with it warm, well under
-one (README, "Setup", has the measured times). The progress line of the compile says which case is likely, so
-that a user facing a silent first compile knows it is expected. A small marker per model
-structure, kept beside PyTensor's cache (and cleared with it), tells a structure compiled
-before from a new one.
+one (README, "Setup", has the measured times). The progress line of the compile says which
+case is likely, so that a user facing a silent first compile knows it is expected. A small
+marker per model structure, kept beside PyTensor's cache (and cleared with it), tells a
+structure compiled before from a new one.
 """
 
 from __future__ import annotations

@@ -186,7 +186,7 @@ def _ar_deviations(
 
     For a period with an earlier observation of its series (a fitted year or the horizon),
     the deviation is ``phi^d r`` plus noise with the likelihood's conditional variance
-    (:func:`forecast.model.graph.deviation_variance`) with ``r`` the residual at that
+    (:func:`forecast.model.likelihoods.deviation_variance`) with ``r`` the residual at that
     observation; before a series' first observation it has the first value's variance. This
     is the model's own one-step-ahead predictive, so history and horizon are treated alike.
     """

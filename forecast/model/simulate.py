@@ -18,6 +18,7 @@ from forecast.model.graph import build_alignment_model
 from forecast.model.project import variance_gain
 from forecast.model.random_walk import drift_given_realised
 from forecast.model.spec import AlignmentSpec
+from forecast.seeds import generator, stream_seed
 
 #: a plausible truth, on the model's standardised scales
 DEFAULT_TRUTH = {
@@ -78,7 +79,9 @@ def simulate(
     # one draw: the Python backend compiles in a second and has every RandomVariable (numba
     # has no beta-binomial and would fall back to object mode with a warning)
     draws = pm.draw(
-        [conditioned[n] for n in names + observed], random_seed=random_seed, mode="FAST_COMPILE"
+        [conditioned[n] for n in names + observed],
+        random_seed=stream_seed(random_seed, "simulation"),
+        mode="FAST_COMPILE",
     )
     values = dict(zip(names + observed, draws, strict=True))
     # the drifts enter the likelihood only through the realised drift: draw them given it
@@ -90,14 +93,14 @@ def simulate(
         np.asarray(values["volatility"]),
         np.asarray(values.get("innovation_corr", np.eye(n_poles))),
         data.n_steps - 1,
-        random_seed=random_seed + 2,
+        random_seed=stream_seed(random_seed, "simulation_drift"),
     )
     obs = dict(data.obs)
     for key in observed:
         family = key.removeprefix("y_")
         obs[family] = replace(data.obs[family], y=np.asarray(values[key], dtype=float))
     if len(data.obs["gaussian"]):
-        rng = np.random.default_rng(random_seed + 1)
+        rng = generator(random_seed, "simulation_gaussian")
         obs["gaussian"] = replace(data.obs["gaussian"], y=_gaussian_values(data, spec, values, rng))
     truth = _truth(data, values, fixed)
     return Simulation(replace(data, obs=obs), truth)
