@@ -126,3 +126,13 @@ def test_missing_run_is_a_one_line_error(tmp_path, capsys):
     )
     assert result.code == 1
     assert len(result.err.strip().splitlines()) == 1
+
+
+def test_seed_with_a_stored_run_is_refused_not_ignored(tmp_path, capsys):
+    args = ["report", "--quarter", "2026Q4", "--run", "some-run", "--seed", "5"]
+    result = run_cli([*args, "--runs", str(tmp_path), "--ledger", str(tmp_path / "l.db")], capsys)
+    assert result.code == 1
+    assert result.err == (
+        "error: --seed 5 applies to a fresh fit: run some-run keeps its own seed\n"
+    )
+    assert not (tmp_path / "l.db").exists()
