@@ -233,7 +233,7 @@ def backtest(
         for path in paths.values():
             typer.echo(f"wrote {path}")
     if write_weights is not None:
-        _save_weights(write_weights, result, spec, data, origins, horizon, seed, settings.label)
+        _save_weights(write_weights, tables, spec, data, origins, horizon, seed, settings.label)
         typer.echo(f"wrote {write_weights}")
 
 
@@ -294,7 +294,7 @@ def _run(
 
 def _save_weights(
     path: Path,
-    result: BacktestResult,
+    tables: dict[str, pd.DataFrame],
     spec: AlignmentSpec,
     data: Path,
     origins: str,
@@ -302,8 +302,9 @@ def _save_weights(
     seed: int,
     label: str,
 ) -> None:
-    """Write the stacking weights learned from every cell, with their provenance."""
+    """Write the stacking weights learned from every cell, their provenance and evidence."""
     from forecast.data.panel import panel_sha256
+    from forecast.evaluation.skill import backtest_evidence
     from forecast.model.stacked import provenance_now, write_weights
 
     provenance = provenance_now(
@@ -315,7 +316,8 @@ def _save_weights(
         seed=seed,
         fits=label,
     )
-    write_weights(path, result.final_weights, provenance)
+    evidence = backtest_evidence(tables["skill"], tables["coverage"])
+    write_weights(path, tables["stacking_weights"], provenance, evidence)
 
 
 class OriginCounter:

@@ -160,3 +160,48 @@ def coverage_table(
 def losses(skill: pd.DataFrame) -> pd.DataFrame:
     """Rows of a skill table where the model does worse than the baseline (skill < 0)."""
     return skill[skill["skill"] < 0].sort_values("skill").reset_index(drop=True)
+
+
+#: the columns of a backtest's evidence table (:func:`backtest_evidence`)
+EVIDENCE_COLUMNS = (
+    MODEL,
+    HORIZON,
+    "cells",
+    "skill_persistence",
+    "skill_local_level",
+    "covered_50",
+    "covered_90",
+)
+
+
+def backtest_evidence(skill: pd.DataFrame, coverage: pd.DataFrame) -> pd.DataFrame:
+    """Summarise a backtest for readers: skill and coverage of the model and the stacked forecast.
+
+    One row per forecast (``model``: the model alone; ``stacked``) and horizon: CRPS skill
+    against persistence and the local level, and the share of outcomes inside the central
+    50 % and 90 % intervals. Projection variants are left out.
+
+    Examples
+    --------
+    >>> skill = pd.DataFrame({"model": ["m", "m", "stacked", "stacked"], "horizon": [1] * 4,
+    ...     "baseline": ["persistence", "local_level"] * 2, "cells": [10] * 4,
+    ...     "skill": [0.1, 0.05, 0.2, 0.1]})
+    >>> coverage = pd.DataFrame({"model": ["m", "stacked"], "horizon": [1, 1],
+    ...     "cells": [10, 10], "covered_50": [0.4, 0.5], "covered_90": [0.8, 0.9]})
+    >>> backtest_evidence(skill, coverage)[["model", "skill_persistence", "covered_90"]]
+         model  skill_persistence  covered_90
+    0    model                0.1         0.8
+    1  stacked                0.2         0.9
+    """
+    kept = skill[~skill[MODEL].str.contains(VARIANT_MARK, regex=False)]
+    wide = kept.pivot_table(index=[MODEL, HORIZON], columns="baseline", values="skill")
+    wide = wide.rename(columns=lambda b: f"skill_{b}").reset_index()
+    cells = kept.groupby([MODEL, HORIZON], as_index=False)["cells"].max()
+    cov = coverage[[MODEL, HORIZON, "covered_50", "covered_90"]]
+    out = cells.merge(wide, on=[MODEL, HORIZON]).merge(cov, on=[MODEL, HORIZON], how="left")
+    # the model alone is named by its spec; readers know it as "model"
+    out[MODEL] = [m if m == STACKED else "model" for m in out[MODEL]]
+    for column in EVIDENCE_COLUMNS:
+        if column not in out:
+            out[column] = np.nan
+    return out[list(EVIDENCE_COLUMNS)].sort_values([MODEL, HORIZON], ignore_index=True)

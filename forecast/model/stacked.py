@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -47,10 +47,16 @@ FORECASTS = ("stacked", "model")
 
 @dataclass(frozen=True)
 class StackingWeights:
-    """Stacking weights and where they come from."""
+    """Stacking weights, where they come from, and the backtest's evidence for them.
+
+    ``evidence`` is the backtest's summary for readers
+    (:func:`forecast.evaluation.skill.backtest_evidence`): skill and interval coverage of
+    the model and the stacked forecast by horizon; empty when the file has none.
+    """
 
     table: pd.DataFrame
     provenance: dict[str, object]
+    evidence: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def spec_sha256(self) -> str:
@@ -71,8 +77,13 @@ class StackingWeights:
         return self.spec_sha256 == spec_sha256
 
 
-def write_weights(path: str | Path, table: pd.DataFrame, provenance: dict[str, object]) -> None:
-    """Write weights and provenance as TOML, atomically."""
+def write_weights(
+    path: str | Path,
+    table: pd.DataFrame,
+    provenance: dict[str, object],
+    evidence: pd.DataFrame | None = None,
+) -> None:
+    """Write weights, provenance and the backtest's evidence as TOML, atomically."""
     lines = [
         "# Stacking weights of the model with the persistence and local-level baselines, per",
         "# indicator family and horizon, learned by `forecast backtest --write-weights` from",
@@ -90,6 +101,16 @@ def write_weights(path: str | Path, table: pd.DataFrame, provenance: dict[str, o
         lines += [f"{c} = {float(row[c]):.4f}" for c in COMPONENTS]
         lines.append(f"cells = {int(row['cells'])}")
         lines.append(f'basis = "{row["basis"]}"')
+    for row in [] if evidence is None else evidence.to_dict("records"):
+        lines += ["", "[[evidence]]"]
+        for name, value in row.items():
+            key = str(name)
+            if isinstance(value, str):
+                lines.append(f'{key} = "{value}"')
+            elif key in (HORIZON, "cells"):
+                lines.append(f"{key} = {int(value)}")
+            elif np.isfinite(value):
+                lines.append(f"{key} = {float(value):.4f}")
     write_text_atomic(Path(path), "\n".join(lines) + "\n")
 
 
@@ -108,7 +129,14 @@ def read_weights(path: str | Path = DEFAULT_STACKING) -> StackingWeights:
     if (weights < 0).any() or not np.allclose(weights.sum(axis=1), 1.0, atol=1e-3):
         raise SpecError(path, "weights must be non-negative and add up to 1", key="weight")
     provenance = raw.get("provenance", {})
-    return StackingWeights(table, dict(provenance) if isinstance(provenance, dict) else {})
+    evidence = raw.get("evidence", [])
+    if not isinstance(evidence, list):
+        raise SpecError(path, "expected [[evidence]] tables", key="evidence")
+    return StackingWeights(
+        table,
+        dict(provenance) if isinstance(provenance, dict) else {},
+        pd.DataFrame(evidence),
+    )
 
 
 def horizon_of(period: str, last_data: str) -> int:

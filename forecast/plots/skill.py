@@ -106,7 +106,7 @@ def _coverage_panel(ax: Axes, coverage: pd.DataFrame, step: str) -> None:
         )
     _percent_axis(ax)
     ax.set_ylim(0, 1.02)
-    ax.set_title("Coverage: share of outcomes inside each interval", loc="left")
+    ax.set_title("Coverage: outcomes inside each interval", loc="left")
     ax.set_ylabel("observed coverage (dashed: nominal)")
     ax.set_xlabel(f"horizon ({step}s ahead)")
     ax.legend(loc="lower left")

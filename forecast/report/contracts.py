@@ -153,6 +153,33 @@ class TrackRecordRow:
 
 
 @dataclass(frozen=True)
+class BacktestRow:
+    """How the issued kind of forecast fared at one horizon of the pseudo-real-time backtest."""
+
+    horizon: int
+    cells: int
+    skill_persistence: float
+    skill_local_level: float
+    covered_50: float | None
+    covered_90: float | None
+
+
+@dataclass(frozen=True)
+class BacktestFacts:
+    """The backtest behind the issued forecast (from ``models/stacking.toml``).
+
+    ``forecast`` is the kind issued (``stacked`` or ``model``); ``origins`` and ``fits`` say
+    what was refitted, ``created`` when.
+    """
+
+    forecast: str
+    rows: tuple[BacktestRow, ...]
+    origins: str
+    fits: str
+    created: str
+
+
+@dataclass(frozen=True)
 class CurrencyRow:
     """How current one indicator the model uses is: its last observed period in each state."""
 
@@ -221,6 +248,7 @@ class ReportInputs:
     figures: tuple[Figure, ...] = field(default_factory=tuple)
     ledger_path: str | None = None
     rank_check: RankFacts | None = None
+    backtest: BacktestFacts | None = None
 
     def figure(self, key: str) -> Figure | None:
         """Return the figure with ``key``, if rendered."""

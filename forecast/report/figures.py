@@ -11,7 +11,7 @@ import xarray as xr
 
 from forecast.data.codebook import Indicator
 from forecast.dims import INDICATOR, STATE
-from forecast.report.contracts import Figure
+from forecast.report.contracts import BacktestFacts, Figure
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure as MplFigure
@@ -84,6 +84,7 @@ def report_figures(
     scenarios: pd.DataFrame,
     whatifs: pd.DataFrame | None,
     horizon: str,
+    backtest: BacktestFacts | None = None,
 ) -> tuple[Figure, ...]:
     """Render every figure the report refers to.
 
@@ -103,12 +104,32 @@ def report_figures(
         ``WhatIfResult.table()``, or ``None`` without what-ifs.
     horizon
         The scenarios' horizon, for titles.
+    backtest
+        The backtest of the issued kind of forecast, if there is one.
     """
     indicators = [str(k) for k in bands[INDICATOR].values]
     ppc_key = PPC_INDICATOR if PPC_INDICATOR in indicators else indicators[0]
     figures = _outcome_figures(bands, scenarios, whatifs, horizon)
     figures += _model_figures(posterior, bands, panel, codebook, ppc_key)
+    if backtest is not None:
+        figures.append(_backtest_figure(backtest))
     return tuple(figures)
+
+
+def _backtest_figure(facts: BacktestFacts) -> Figure:
+    """Render the backtest's skill and interval coverage by horizon."""
+    from forecast.plots import plot_backtest_skill
+    from forecast.report.backtest import backtest_tables
+
+    skill, coverage = backtest_tables(facts)
+    return _figure(
+        "backtest",
+        "Backtest: skill and interval coverage by horizon",
+        "Left: CRPS skill against each baseline (above zero: better than the baseline). "
+        "Right: share of later values inside the 50 % and 90 % intervals, against the "
+        "nominal levels (dashed).",
+        plot_backtest_skill(skill, None if coverage.empty else coverage),
+    )
 
 
 def _outcome_figures(

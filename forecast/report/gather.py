@@ -31,6 +31,7 @@ from forecast.periods import parse_period
 from forecast.rank_check import RankCheck
 from forecast.report.contracts import (
     Attribution,
+    BacktestFacts,
     CoverageFacts,
     CurrencyRow,
     Figure,
@@ -320,6 +321,7 @@ def gather(
     ledger_path: str | None = None,
     generated: str | None = None,
     rank_check: RankCheck | None = None,
+    backtest: BacktestFacts | None = None,
 ) -> ReportInputs:
     """Assemble the report's inputs from results.
 
@@ -351,4 +353,5 @@ def gather(
         figures=tuple(figures),
         ledger_path=ledger_path,
         rank_check=None if rank_check is None else rank_facts(rank_check, codebook),
+        backtest=backtest,
     )

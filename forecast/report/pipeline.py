@@ -20,9 +20,11 @@ from forecast.defaults import DEFAULT_HORIZON
 from forecast.errors import ForecastError
 from forecast.interrupts import Kept
 from forecast.model.runs import Run, load_run
+from forecast.model.stacked import DEFAULT_STACKING, StackingWeights, read_weights
 from forecast.periods import parse_period
 from forecast.progress import SILENT, Progress
 from forecast.report.attribution import attribute
+from forecast.report.backtest import backtest_facts
 from forecast.report.contracts import Attribution, ReportInputs
 from forecast.report.exporters import write_report
 from forecast.report.figures import report_figures
@@ -169,6 +171,7 @@ def render_report(
     posterior = run.posterior()
     with progress.step("testing the chains' agreement (rank test)"):
         ranks = rank_check(parameter_draws(posterior, CONVERGENCE_GROUPS["dynamics"]))
+    backtest = backtest_facts(_weights_for(run), str(forecast.attrs.get("forecast", "model")))
     with progress.step("drawing figures"):
         table = scenario_table(scenarios)
         figures = report_figures(
@@ -179,6 +182,7 @@ def render_report(
             scenarios=table[table["kind"] == "scenario"],
             whatifs=None if shocked is None else whatif_table(shocked),
             horizon=scenarios.headline.horizon,
+            backtest=backtest,
         )
     inputs = gather(
         quarter=job.quarter,
@@ -195,10 +199,19 @@ def render_report(
         figures=figures,
         ledger_path=str(job.ledger),
         rank_check=ranks,
+        backtest=backtest,
     )
     with progress.step("writing the report"):
         paths = write_report(inputs, build_sections(inputs), job.out_dir)
     return inputs, paths
+
+
+def _weights_for(run: Run) -> StackingWeights | None:
+    """Return the stacking weights (and their backtest) if learned for the run's spec."""
+    if not DEFAULT_STACKING.is_file():
+        return None
+    weights = read_weights(DEFAULT_STACKING)
+    return weights if weights.fits(run.manifest.spec_content, run.manifest.spec.sha256) else None
 
 
 def _attribution(

@@ -7,6 +7,7 @@ disagree with the results it summarises.
 from __future__ import annotations
 
 from forecast.dims import POLE_NAMES, STATE_NAMES
+from forecast.report.backtest import backtest_section
 from forecast.report.blocks import (
     Block,
     Bullets,
@@ -351,6 +352,7 @@ def build_sections(inputs: ReportInputs) -> tuple[Section, ...]:
         attribution_section(inputs),
         whatif_section(inputs),
         track_record_section(inputs),
+        backtest_section(inputs),
         diagnostics_section(inputs),
         data_section(inputs),
         methods_section(inputs),

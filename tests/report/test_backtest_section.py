@@ -1,0 +1,90 @@
+"""The report's backtest section: the issued kind's skill and coverage, or why there is none."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pandas as pd
+
+from forecast.evaluation.skill import backtest_evidence
+from forecast.model.stacked import read_weights, write_weights
+from forecast.report.backtest import backtest_facts, backtest_section
+from forecast.report.exporters import render_markdown
+from forecast.report.sections import build_sections
+from tests.report.helpers import make_inputs
+
+
+def _evidence() -> pd.DataFrame:
+    skill = pd.DataFrame(
+        {
+            "model": ["alignment"] * 4 + ["stacked"] * 4 + ["alignment:drift_damping=1"] * 2,
+            "horizon": [1, 1, 2, 2] * 2 + [1, 1],
+            "baseline": ["persistence", "local_level"] * 5,
+            "cells": [100] * 10,
+            "skill": [-0.06, -0.08, 0.0, -0.05, 0.03, 0.01, 0.07, 0.03, -0.3, -0.3],
+        }
+    )
+    coverage = pd.DataFrame(
+        {
+            "model": ["alignment", "alignment", "stacked", "stacked"],
+            "horizon": [1, 2, 1, 2],
+            "cells": [100] * 4,
+            "covered_50": [0.64, 0.62, 0.64, 0.62],
+            "covered_90": [0.89, 0.88, 0.88, 0.875],
+        }
+    )
+    return backtest_evidence(skill, coverage)
+
+
+def test_evidence_round_trips_through_the_weights_file(tmp_path):
+    weights = pd.DataFrame(
+        {
+            "family": ["trade_share"],
+            "horizon": [0],
+            "model": [0.5],
+            "persistence": [0.5],
+            "local_level": [0.0],
+            "cells": [10],
+            "basis": ["family"],
+        }
+    )
+    path = tmp_path / "stacking.toml"
+    write_weights(path, weights, {"origins": "2008:2022", "fits": "nuts"}, _evidence())
+    read = read_weights(path)
+    assert list(read.evidence["model"]) == ["model", "model", "stacked", "stacked"]
+    facts = backtest_facts(read, "stacked")
+    assert facts is not None
+    assert [r.skill_persistence for r in facts.rows] == [0.03, 0.07]
+    assert facts.rows[1].covered_90 == 0.875
+    # the variants are left out; the model alone is labelled "model" whatever its spec name
+    assert backtest_facts(read, "model").rows[0].skill_local_level == -0.08
+
+
+def test_section_states_skill_and_calibration_in_words(tmp_path):
+    path = tmp_path / "stacking.toml"
+    table = pd.DataFrame(
+        {
+            "family": ["x"],
+            "horizon": [0],
+            "model": [1.0],
+            "persistence": [0.0],
+            "local_level": [0.0],
+            "cells": [1],
+            "basis": ["family"],
+        }
+    )
+    write_weights(path, table, {"origins": "2008:2022", "fits": "nuts"}, _evidence())
+    inputs = replace(make_inputs(), backtest=backtest_facts(read_weights(path), "stacked"))
+    section = backtest_section(inputs)
+    text = render_markdown(inputs, (section,))
+    assert "| 2 | 100 | +0.07 | +0.03 | 62 % | 88 % |" in text
+    assert "2008–2022" in text and "stacked forecast" in text
+    assert "50 % intervals held 62 to 64 %" in text and "somewhat too wide" in text
+
+
+def test_without_evidence_the_section_says_so():
+    inputs = make_inputs()
+    assert inputs.backtest is None
+    sections = build_sections(inputs)
+    (section,) = [s for s in sections if s.id == "backtest"]
+    assert "cannot be shown" in render_markdown(inputs, (section,))
