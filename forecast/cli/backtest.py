@@ -317,7 +317,7 @@ def _save_weights(
         fits=label,
     )
     evidence = backtest_evidence(tables["skill"], tables["coverage"])
-    write_weights(path, tables["stacking_weights"], provenance, evidence)
+    write_weights(path, tables["stacking_weights"], provenance, evidence, tables["pit_histogram"])
 
 
 class OriginCounter:

@@ -308,10 +308,11 @@ def backtest_tables(result: BacktestResult) -> dict[str, pd.DataFrame]:
     """Every table a backtest writes: scores, fits, skill, coverage and stacking weights.
 
     Skill (:func:`~forecast.evaluation.skill.skill_table`) by horizon and by (indicator,
-    horizon), interval coverage by horizon and by indicator, the weights each origin's stacked
+    horizon), interval coverage by horizon and by indicator, the PIT histogram of the model
+    and the stacked forecast, the weights each origin's stacked
     forecast used and those learned from every cell. Empty when nothing could be scored.
     """
-    from forecast.evaluation.skill import coverage_table, skill_table
+    from forecast.evaluation.skill import coverage_table, pit_counts, skill_table
 
     if result.scores.empty:
         return {}
@@ -322,6 +323,7 @@ def backtest_tables(result: BacktestResult) -> dict[str, pd.DataFrame]:
         "skill_by_indicator": skill_table(result.scores, by=(INDICATOR, HORIZON)),
         "coverage": coverage_table(result.scores),
         "coverage_by_indicator": coverage_table(result.scores, by=(INDICATOR,)),
+        "pit_histogram": pit_counts(result.scores),
         "stacking_weights_by_origin": result.weights,
         "stacking_weights": result.final_weights,
     }

@@ -205,3 +205,33 @@ def backtest_evidence(skill: pd.DataFrame, coverage: pd.DataFrame) -> pd.DataFra
         if column not in out:
             out[column] = np.nan
     return out[list(EVIDENCE_COLUMNS)].sort_values([MODEL, HORIZON], ignore_index=True)
+
+
+#: equal-width bins of a backtest's PIT histogram
+PIT_BINS = 10
+
+
+def pit_counts(scores: pd.DataFrame, bins: int = PIT_BINS) -> pd.DataFrame:
+    """Count the PIT values of the model and the stacked forecast in equal-width bins.
+
+    One row per forecast (``model``: the model alone; ``stacked``) and bin (0 is the lowest
+    tenth with the default 10 bins): where the outcomes fell inside the predictive
+    distributions. Baselines and projection variants are left out.
+
+    Examples
+    --------
+    >>> scores = pd.DataFrame({"model": ["m", "m", "stacked", "persistence"],
+    ...                        "pit": [0.05, 0.95, 0.5, 0.5]})
+    >>> pit_counts(scores, bins=2).to_dict("list")
+    {'model': ['model', 'model', 'stacked', 'stacked'], 'bin': [0, 1, 0, 1], 'count': [1, 1, 0, 1]}
+    """
+    main = model_name(scores)
+    rows = []
+    for name, label in ((main, "model"), (STACKED, STACKED)):
+        pit = scores.loc[scores[MODEL] == name, "pit"].to_numpy(dtype=float)
+        pit = pit[np.isfinite(pit)]
+        if not pit.size:
+            continue
+        counts, _ = np.histogram(pit, bins=np.linspace(0.0, 1.0, bins + 1))
+        rows += [{MODEL: label, "bin": b, "count": int(c)} for b, c in enumerate(counts)]
+    return pd.DataFrame(rows, columns=[MODEL, "bin", "count"])

@@ -51,12 +51,14 @@ class StackingWeights:
 
     ``evidence`` is the backtest's summary for readers
     (:func:`forecast.evaluation.skill.backtest_evidence`): skill and interval coverage of
-    the model and the stacked forecast by horizon; empty when the file has none.
+    the model and the stacked forecast by horizon; ``pit`` their PIT histograms
+    (:func:`forecast.evaluation.skill.pit_counts`). Both are empty when the file has none.
     """
 
     table: pd.DataFrame
     provenance: dict[str, object]
     evidence: pd.DataFrame = field(default_factory=pd.DataFrame)
+    pit: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def spec_sha256(self) -> str:
@@ -82,6 +84,7 @@ def write_weights(
     table: pd.DataFrame,
     provenance: dict[str, object],
     evidence: pd.DataFrame | None = None,
+    pit: pd.DataFrame | None = None,
 ) -> None:
     """Write weights, provenance and the backtest's evidence as TOML, atomically."""
     lines = [
@@ -111,6 +114,9 @@ def write_weights(
                 lines.append(f"{key} = {int(value)}")
             elif np.isfinite(value):
                 lines.append(f"{key} = {float(value):.4f}")
+    for row in [] if pit is None else pit.to_dict("records"):
+        lines += ["", "[[pit]]", f'model = "{row["model"]}"']
+        lines += [f"bin = {int(row['bin'])}", f"count = {int(row['count'])}"]
     write_text_atomic(Path(path), "\n".join(lines) + "\n")
 
 
@@ -129,14 +135,13 @@ def read_weights(path: str | Path = DEFAULT_STACKING) -> StackingWeights:
     if (weights < 0).any() or not np.allclose(weights.sum(axis=1), 1.0, atol=1e-3):
         raise SpecError(path, "weights must be non-negative and add up to 1", key="weight")
     provenance = raw.get("provenance", {})
-    evidence = raw.get("evidence", [])
-    if not isinstance(evidence, list):
-        raise SpecError(path, "expected [[evidence]] tables", key="evidence")
-    return StackingWeights(
-        table,
-        dict(provenance) if isinstance(provenance, dict) else {},
-        pd.DataFrame(evidence),
-    )
+    extra = {}
+    for key in ("evidence", "pit"):
+        rows = raw.get(key, [])
+        if not isinstance(rows, list):
+            raise SpecError(path, f"expected [[{key}]] tables", key=key)
+        extra[key] = pd.DataFrame(rows)
+    return StackingWeights(table, dict(provenance) if isinstance(provenance, dict) else {}, **extra)
 
 
 def horizon_of(period: str, last_data: str) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 
 from forecast.dims import HORIZON
@@ -59,12 +60,48 @@ def backtest_facts(weights: StackingWeights | None, kind: str) -> BacktestFacts 
         for r in mine.to_dict("records")
     )
     provenance = weights.provenance
+    pit = weights.pit
+    counts = () if pit.empty else tuple(pit[pit["model"] == kind].sort_values("bin")["count"])
     return BacktestFacts(
         forecast=kind,
         rows=rows,
         origins=str(provenance.get("origins", "")),
         fits=str(provenance.get("fits", "")),
         created=str(provenance.get("created", "")),
+        pit=tuple(int(c) for c in counts),
+    )
+
+
+def pit_values(counts: tuple[int, ...]) -> np.ndarray:
+    """Stand-in PIT values with the histogram ``counts`` (each bin's centre, repeated).
+
+    Examples
+    --------
+    >>> pit_values((1, 2)).tolist()
+    [0.25, 0.75, 0.75]
+    """
+    n = len(counts)
+    centres = (np.arange(n) + 0.5) / n
+    return np.repeat(centres, counts)
+
+
+def _pit_words(counts: tuple[int, ...]) -> str:
+    """One sentence on where outcomes fell inside the predictive distributions."""
+    total = sum(counts)
+    if not total or len(counts) < 4:
+        return ""
+    outer = (counts[0] + counts[-1]) / total
+    expected = 2 / len(counts)
+    if outer > expected * 1.25:
+        shape = "more often than a calibrated forecast would: surprises beyond the bands"
+    elif outer < expected * 0.75:
+        shape = "less often than a calibrated forecast would: the distributions are too wide"
+    else:
+        shape = "about as often as a calibrated forecast would"
+    return (
+        f"Of {total} values scored, {100 * outer:.0f} % fell in the outer tenth of their "
+        f"predictive distribution on either side ({100 * expected:.0f} % if calibrated), "
+        f"{shape}."
     )
 
 
@@ -153,10 +190,11 @@ def backtest_section(inputs: ReportInputs) -> Section:
             f"The forecasts above are the {FORECAST_LABELS.get(facts.forecast, facts.forecast)}. "
             "Forecasts made the same way, refitted at the end of each year "
             f"{facts.origins.replace(':', '–')} on the data public at the time and scored "
-            "against the values published later, did as follows. Horizon 0 is the year after the last data (a nowcast); skill is the "
-            "share by which its CRPS (the error of a whole predictive distribution) is smaller "
-            "than the baseline's: +0.10 is 10 % smaller, below zero the baseline did better. "
-            "Persistence says nothing changes; the local level follows a smoothed trend."
+            "against the values published later, did as follows. Horizon 0 is the year after "
+            "the last data (a nowcast); skill is the share by which their CRPS (the error of a "
+            "whole predictive distribution) is smaller than the baseline's: +0.10 is 10 % "
+            "smaller, below zero the baseline did better. Persistence says nothing changes; "
+            "the local level follows a smoothed trend."
         ),
         Table(
             f"Pseudo-real-time backtest ({facts.fits}; {facts.created})",
@@ -176,4 +214,7 @@ def backtest_section(inputs: ReportInputs) -> Section:
     if calibration:
         blocks.append(Paragraph(calibration))
     blocks.append(FigureRef("backtest"))
+    pit = _pit_words(facts.pit)
+    if pit:
+        blocks += [Paragraph(pit), FigureRef("pit")]
     return Section("backtest", title, tuple(blocks))

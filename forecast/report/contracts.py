@@ -177,6 +177,8 @@ class BacktestFacts:
     origins: str
     fits: str
     created: str
+    #: PIT histogram of every scored value (equal-width bins, lowest first); empty if none
+    pit: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)

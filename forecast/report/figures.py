@@ -113,7 +113,24 @@ def report_figures(
     figures += _model_figures(posterior, bands, panel, codebook, ppc_key)
     if backtest is not None:
         figures.append(_backtest_figure(backtest))
+        if backtest.pit:
+            figures.append(_pit_figure(backtest))
     return tuple(figures)
+
+
+def _pit_figure(facts: BacktestFacts) -> Figure:
+    """Render the backtest's PIT histogram (all horizons together)."""
+    from forecast.plots import plot_pit_histogram
+    from forecast.report.backtest import pit_values
+
+    return _figure(
+        "pit",
+        "Backtest: where the outcomes fell inside the forecasts",
+        "Probability integral transform of every value scored: the share of the forecast's "
+        "draws below what happened. Calibrated forecasts give a flat histogram inside the "
+        "grey band; a U shape means bands too narrow, a hump too wide, a slope a bias.",
+        plot_pit_histogram(pit_values(facts.pit), n_bins=len(facts.pit)),
+    )
 
 
 def _backtest_figure(facts: BacktestFacts) -> Figure:

@@ -92,7 +92,9 @@ def quarterly_recovery(quarterly_data, compiled_models):
     out = []
     for seed in RECOVERY_SEEDS:
         sim = simulate(quarterly_data, SPEC, random_seed=seed, fixed=DEFAULT_TRUTH)
-        settings = FitSettings(method="nuts", draws=300, tune=300, chains=2, seed=4)
+        settings = FitSettings(
+            method="nuts", draws=300, tune=300, chains=2, seed=4, target_accept=0.95
+        )
         result = fit_alignment_model(
             sim.data, SPEC, settings, compiled=compiled_models, log_likelihood=False
         )

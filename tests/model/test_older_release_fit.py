@@ -45,7 +45,7 @@ def test_a_release_cut_in_2017_fits_and_forecasts(
     data = build_model_data(cut_panel, default_spec, codebook)
     assert data.steps[0] == "1992" and data.steps[-1] == str(CUT)
     assert data.indicators == default_spec.indicators
-    settings = FitSettings(method="nuts", draws=40, tune=40, chains=2, seed=5)
+    settings = FitSettings(method="nuts", draws=40, tune=40, chains=2, seed=5, target_accept=0.95)
     fitted = fit_alignment_model(data, default_spec, settings, compiled=compiled_models)
     post = fitted.posterior["posterior"]
     assert post["alignment"].sizes["period"] == data.n_steps

@@ -19,7 +19,7 @@ from forecast.model.fit import fit_alignment_model
 from forecast.model.inference import FitSettings
 from forecast.model.trees import group
 
-SETTINGS = FitSettings(method="nuts", draws=300, tune=300, chains=2, seed=7)
+SETTINGS = FitSettings(method="nuts", draws=300, tune=300, chains=2, seed=7, target_accept=0.95)
 
 #: the block deleted for the missing-data fit: every indicator of KGZ's RUS pole (the
 #: reference, UN votes, arms imports, remittances) over ten years, so that the latent must be

@@ -47,7 +47,7 @@ def tiny():
 def test_the_draws_are_those_of_a_blocking_sample(tiny):
     import nutpie
 
-    settings = FitSettings(draws=300, tune=200, chains=2, seed=7, cores=2)
+    settings = FitSettings(draws=300, tune=200, chains=2, seed=7, cores=2, target_accept=0.95)
     mine = sample_with_progress(tiny, settings, progress=LineProgress(Recorder(), delay=0))
     theirs = nutpie.sample(
         tiny,
@@ -74,7 +74,9 @@ def test_compile_and_sampling_report_as_they_go(tiny):
         with pm.Model() as model:
             pm.Normal("z", shape=3)
         compile_nutpie(model, ("test", "three"), progress=progress)
-        settings = FitSettings(draws=60_000, tune=500, chains=2, seed=1, cores=2)
+        settings = FitSettings(
+            draws=60_000, tune=500, chains=2, seed=1, cores=2, target_accept=0.95
+        )
         sample_with_progress(tiny, settings, progress=progress)
     lines = out.lines()
     assert all(STAMP.match(line) for line in lines), lines
@@ -103,7 +105,7 @@ def test_ctrl_c_aborts_the_sampler_and_reaches_the_caller(tiny, monkeypatch):
         return sampler
 
     monkeypatch.setattr(nutpie, "sample", spy)
-    settings = FitSettings(draws=5_000_000, tune=500, chains=1, seed=1, cores=1)
+    settings = FitSettings(draws=5_000_000, tune=500, chains=1, seed=1, cores=1, target_accept=0.95)
     timer = threading.Timer(0.5, _thread.interrupt_main)
     started = time.monotonic()
     timer.start()

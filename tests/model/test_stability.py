@@ -45,7 +45,9 @@ def test_identification_is_stable_under_one_more_year(
 
 def test_same_seed_gives_identical_summaries(bundled_data, default_spec, compiled_models) -> None:
     def tiny(seed: int) -> xr.DataTree:
-        settings = FitSettings(method="nuts", draws=10, tune=10, chains=2, seed=seed)
+        settings = FitSettings(
+            method="nuts", draws=10, tune=10, chains=2, seed=seed, target_accept=0.95
+        )
         result = fit_alignment_model(
             bundled_data, default_spec, settings, compiled=compiled_models, log_likelihood=False
         )
