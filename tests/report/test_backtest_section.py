@@ -88,3 +88,28 @@ def test_without_evidence_the_section_says_so():
     sections = build_sections(inputs)
     (section,) = [s for s in sections if s.id == "backtest"]
     assert "cannot be shown" in render_markdown(inputs, (section,))
+
+
+def test_pit_histogram_round_trips_and_is_read_in_words(tmp_path):
+    table = pd.DataFrame(
+        {
+            "family": ["x"],
+            "horizon": [0],
+            "model": [1.0],
+            "persistence": [0.0],
+            "local_level": [0.0],
+            "cells": [1],
+            "basis": ["family"],
+        }
+    )
+    counts = [30, 10, 10, 10, 10, 10, 10, 10, 10, 30]
+    pit = pd.DataFrame({"model": ["stacked"] * 10, "bin": range(10), "count": counts})
+    path = tmp_path / "stacking.toml"
+    write_weights(path, table, {"origins": "2008:2022"}, _evidence(), pit)
+    facts = backtest_facts(read_weights(path), "stacked")
+    assert facts is not None and facts.pit == tuple(counts)
+    text = render_markdown(
+        make_inputs(), (backtest_section(replace(make_inputs(), backtest=facts)),)
+    )
+    assert "Of 140 values scored, 43 % fell in the outer tenth" in text
+    assert "surprises beyond the bands" in text
