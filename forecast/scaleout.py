@@ -199,7 +199,9 @@ def dask_client(
                     n_workers=workers,
                     threads_per_worker=1,
                     processes=True,
-                    dashboard_address=None,
+                    # any free port: the default 8787 may be taken (another cluster, another
+                    # command), and nobody reads the dashboard of a backtest run from here
+                    dashboard_address=":0",
                     # the logs of a shutdown after Ctrl-C ("worker process still alive",
                     # cancelled tasks, heartbeats to a closed scheduler) would bury the
                     # command's one line; a task's own error reaches the client anyway

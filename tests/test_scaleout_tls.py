@@ -71,7 +71,7 @@ def tls_scheduler(certs: Path):
         require_encryption=True,
     )
     with LocalCluster(
-        n_workers=0, processes=False, protocol="tls://", security=security, dashboard_address=None
+        n_workers=0, processes=False, protocol="tls://", security=security, dashboard_address=":0"
     ) as cluster:
         yield cluster.scheduler_address
 

@@ -68,7 +68,8 @@ def test_default_partition_on_the_bundled_fit(bundled_forecast: xr.Dataset) -> N
 def test_cli_prints_the_headline(
     bundled_run: Run, bundled_forecast: xr.Dataset, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    result = run_cli(["scenarios", str(bundled_run.path)], capsys)
+    # quiet: on a busy machine the projection outlasts the progress lines' 5 s delay
+    result = run_cli(["scenarios", str(bundled_run.path), "-q"], capsys)
     assert (result.code, result.err) == (0, "")
     # the reduced fit is deliberately not converged, and the output says so
     assert "NOT CONVERGED" in result.out
@@ -82,7 +83,7 @@ def test_cli_json_reproduces_the_api(
     bundled_run: Run, bundled_forecast: xr.Dataset, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # no forecast.nc in the run directory: the command forecasts the run with its own seed
-    result = run_cli(["scenarios", str(bundled_run.path), "--json"], capsys)
+    result = run_cli(["scenarios", str(bundled_run.path), "--json", "-q"], capsys)
     assert result.code == 0
     # stdout is the document alone; the run's status goes to stderr
     assert result.err.startswith("NOT CONVERGED")
@@ -164,7 +165,7 @@ def test_whatif_is_paired_with_the_baseline(bundled_run: Run, model_forecast: xr
 
 
 def test_cli_whatif(bundled_run: Run, capsys: pytest.CaptureFixture[str]) -> None:
-    result = run_cli(["whatif", str(bundled_run.path)], capsys)
+    result = run_cli(["whatif", str(bundled_run.path), "-q"], capsys)
     assert (result.code, result.err) == (0, "")
     out = " ".join(result.out.split())
     assert "Secondary sanctions on Russia bite" in out or "sanctions_bite" in out, out
@@ -206,6 +207,6 @@ def test_cli_whatif_refuses(
 ) -> None:
     text = DEFAULT_WHATIF.read_text(encoding="utf-8").replace(old, new, 1)
     path = write(tmp_path, text, "whatif.toml")
-    result = run_cli(["whatif", str(bundled_run.path), "--whatif", str(path)], capsys)
+    result = run_cli(["whatif", str(bundled_run.path), "--whatif", str(path), "-q"], capsys)
     message = assert_bad_input(result, path, entry)
     assert fragment in message
