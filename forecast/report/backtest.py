@@ -90,19 +90,28 @@ def _pit_words(counts: tuple[int, ...]) -> str:
     total = sum(counts)
     if not total or len(counts) < 4:
         return ""
+    n = len(counts)
+    expected = 2 / n
     outer = (counts[0] + counts[-1]) / total
-    expected = 2 / len(counts)
+    middle = (counts[n // 2 - 1] + counts[n // 2]) / total
     if outer > expected * 1.25:
         shape = "more often than a calibrated forecast would: surprises beyond the bands"
     elif outer < expected * 0.75:
         shape = "less often than a calibrated forecast would: the distributions are too wide"
     else:
         shape = "about as often as a calibrated forecast would"
-    return (
+    text = (
         f"Of {total} values scored, {100 * outer:.0f} % fell in the outer tenth of their "
         f"predictive distribution on either side ({100 * expected:.0f} % if calibrated), "
-        f"{shape}."
+        f"{shape}"
     )
+    if middle > expected * 1.25:
+        text += (
+            f"; {100 * middle:.0f} % fell in the central fifth ({100 * expected:.0f} % if "
+            "calibrated): outcomes cluster near the median, so the middle of each "
+            "distribution is wider than it needs to be"
+        )
+    return text + "."
 
 
 def backtest_tables(facts: BacktestFacts) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -154,7 +163,7 @@ def _calibration(facts: BacktestFacts) -> str:
         verdict.append("the 90 % band is wider than it needs to be")
     tail = "; ".join(verdict) if verdict else "both close to their nominal levels"
     return (
-        f"Its 50 % intervals held {_span(c50)} of what happened and its 90 % intervals "
+        f"Their 50 % intervals held {_span(c50)} of what happened and their 90 % intervals "
         f"{_span(c90)}: {tail}."
     )
 

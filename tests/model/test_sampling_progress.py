@@ -92,7 +92,9 @@ def test_compile_and_sampling_report_as_they_go(tiny):
     assert lines[-1].split("] ", 1)[1].startswith("sampling: done in")
 
 
-def test_ctrl_c_aborts_the_sampler_and_reaches_the_caller(tiny, monkeypatch):
+def test_ctrl_c_aborts_the_sampler_and_reaches_the_caller(tiny, monkeypatch, sigint_default):
+    # sigint_default: a runner started in the background inherits SIGINT ignored, and
+    # interrupt_main then does nothing
     import nutpie
 
     aborted = []
