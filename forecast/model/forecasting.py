@@ -17,10 +17,16 @@ from forecast.defaults import DEFAULT_HORIZON
 from forecast.errors import ForecastError
 from forecast.model.manifest import RunManifest
 from forecast.model.project import project
-from forecast.model.stacked import DEFAULT_STACKING, FORECASTS, read_weights, stack_forecast
+from forecast.model.stacked import (
+    DEFAULT_STACKING,
+    FORECASTS,
+    StackingWeights,
+    read_weights,
+    stack_forecast,
+)
 from forecast.seeds import stream_seed
 
-__all__ = ["project_run"]
+__all__ = ["project_run", "weights_for_run"]
 
 
 def project_run(
@@ -90,12 +96,22 @@ def project_run(
     return stacked
 
 
+def weights_for_run(
+    manifest: RunManifest, weights_path: str | Path = DEFAULT_STACKING
+) -> StackingWeights | None:
+    """Return the stacking weights (with their backtest) if learned for the run's spec."""
+    path = Path(weights_path)
+    if not path.is_file():
+        return None
+    weights = read_weights(path)
+    return weights if weights.fits(manifest.spec_content, manifest.spec.sha256) else None
+
+
 def _no_stacking(manifest: RunManifest, weights_path: Path) -> str:
     """Say why a run's forecast cannot be stacked ("" when it can)."""
     if not weights_path.is_file():
         return f"no stacking weights at {weights_path}: the model's own forecast"
-    weights = read_weights(weights_path)
-    if not weights.fits(manifest.spec_content, manifest.spec.sha256):
+    if weights_for_run(manifest, weights_path) is None:
         return (
             f"the stacking weights in {weights_path} were learned for another model spec: "
             "the model's own forecast"

@@ -114,7 +114,7 @@ def _pit_words(counts: tuple[int, ...]) -> str:
     return text + "."
 
 
-def backtest_tables(facts: BacktestFacts) -> tuple[pd.DataFrame, pd.DataFrame]:
+def figure_tables(facts: BacktestFacts) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Skill (horizon, baseline, skill) and coverage (horizon, level, coverage) for the figure."""
     skill = pd.DataFrame(
         [

@@ -136,9 +136,9 @@ def _pit_figure(facts: BacktestFacts) -> Figure:
 def _backtest_figure(facts: BacktestFacts) -> Figure:
     """Render the backtest's skill and interval coverage by horizon."""
     from forecast.plots import plot_backtest_skill
-    from forecast.report.backtest import backtest_tables
+    from forecast.report.backtest import figure_tables
 
-    skill, coverage = backtest_tables(facts)
+    skill, coverage = figure_tables(facts)
     return _figure(
         "backtest",
         "Backtest: skill and interval coverage by horizon",

@@ -19,9 +19,8 @@ from forecast.data.panel import DEFAULT_PANEL, read_panel
 from forecast.defaults import DEFAULT_HORIZON
 from forecast.errors import ForecastError
 from forecast.interrupts import Kept
+from forecast.model.forecasting import weights_for_run
 from forecast.model.runs import Run, load_run
-from forecast.model.stacked import DEFAULT_STACKING, StackingWeights, read_weights
-from forecast.periods import parse_period
 from forecast.progress import SILENT, Progress
 from forecast.report.attribution import attribute
 from forecast.report.backtest import backtest_facts
@@ -33,6 +32,7 @@ from forecast.report.ledger_view import LedgerView, read_ledger_view
 from forecast.report.sections import build_sections
 from forecast.scenarios.probabilities import ScenarioResult, scenario_probabilities
 from forecast.scenarios.spec import DEFAULT_SCENARIOS, ScenarioSpec, load_scenario_spec
+from forecast.scenarios.workflow import horizon_of
 
 if TYPE_CHECKING:
     from forecast.model.workflow import FitOutcome
@@ -87,7 +87,7 @@ def run_report(
     fitted = _fit(job, progress, kept) if job.run is None else None
     run = fitted.run if fitted is not None else load_run(job.run, job.runs_dir)
     spec = load_scenario_spec(job.scenarios or DEFAULT_SCENARIOS)
-    horizon = max([DEFAULT_HORIZON, *spec.periods()], key=lambda p: parse_period(p).end_time)
+    horizon = horizon_of(run, [DEFAULT_HORIZON, *spec.periods()])
     with progress.step(f"forecasting through {horizon}"):
         forecast = run.forecast(horizon, store=fitted is not None)
     if fitted is not None:
@@ -171,7 +171,8 @@ def render_report(
     posterior = run.posterior()
     with progress.step("testing the chains' agreement (rank test)"):
         ranks = rank_check(parameter_draws(posterior, CONVERGENCE_GROUPS["dynamics"]))
-    backtest = backtest_facts(_weights_for(run), str(forecast.attrs.get("forecast", "model")))
+    kind = str(forecast.attrs.get("forecast", "model"))
+    backtest = backtest_facts(weights_for_run(run.manifest), kind)
     with progress.step("drawing figures"):
         table = scenario_table(scenarios)
         figures = report_figures(
@@ -204,14 +205,6 @@ def render_report(
     with progress.step("writing the report"):
         paths = write_report(inputs, build_sections(inputs), job.out_dir)
     return inputs, paths
-
-
-def _weights_for(run: Run) -> StackingWeights | None:
-    """Return the stacking weights (and their backtest) if learned for the run's spec."""
-    if not DEFAULT_STACKING.is_file():
-        return None
-    weights = read_weights(DEFAULT_STACKING)
-    return weights if weights.fits(run.manifest.spec_content, run.manifest.spec.sha256) else None
 
 
 def _attribution(

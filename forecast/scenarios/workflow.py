@@ -7,30 +7,12 @@ The CLI and the report call these; the Python API proper is
 
 from __future__ import annotations
 
-import xarray as xr
-
-from forecast.dims import PERIOD
 from forecast.model.runs import Run
 from forecast.periods import parse_period
 from forecast.scenarios.probabilities import ScenarioResult, scenario_probabilities
 from forecast.scenarios.spec import ScenarioSpec
 from forecast.scenarios.whatif import WhatIfResult, whatif_probabilities
 from forecast.scenarios.whatif_spec import WhatIfSpec
-
-
-def covers(forecast: xr.Dataset, periods: list[str]) -> bool:
-    """Return whether the forecast reaches every period (by end date) of ``periods``.
-
-    Examples
-    --------
-    >>> from forecast.scenarios.synthetic import synthetic_forecast
-    >>> covers(synthetic_forecast(until=2030), ["2025", "2030"])
-    True
-    >>> covers(synthetic_forecast(until=2030), ["2031"])
-    False
-    """
-    last = parse_period(str(forecast[PERIOD].values[-1])).end_time
-    return all(parse_period(p).end_time <= last for p in periods)
 
 
 def horizon_of(run: Run, periods: list[str]) -> str:

@@ -36,6 +36,21 @@ def _evidence() -> pd.DataFrame:
     return backtest_evidence(skill, coverage)
 
 
+def _weights() -> pd.DataFrame:
+    """One (family, horizon) row of stacking weights, all on the model."""
+    return pd.DataFrame(
+        {
+            "family": ["x"],
+            "horizon": [0],
+            "model": [1.0],
+            "persistence": [0.0],
+            "local_level": [0.0],
+            "cells": [1],
+            "basis": ["family"],
+        }
+    )
+
+
 def test_evidence_round_trips_through_the_weights_file(tmp_path):
     weights = pd.DataFrame(
         {
@@ -62,17 +77,7 @@ def test_evidence_round_trips_through_the_weights_file(tmp_path):
 
 def test_section_states_skill_and_calibration_in_words(tmp_path):
     path = tmp_path / "stacking.toml"
-    table = pd.DataFrame(
-        {
-            "family": ["x"],
-            "horizon": [0],
-            "model": [1.0],
-            "persistence": [0.0],
-            "local_level": [0.0],
-            "cells": [1],
-            "basis": ["family"],
-        }
-    )
+    table = _weights()
     write_weights(path, table, {"origins": "2008:2022", "fits": "nuts"}, _evidence())
     inputs = replace(make_inputs(), backtest=backtest_facts(read_weights(path), "stacked"))
     section = backtest_section(inputs)
@@ -91,17 +96,7 @@ def test_without_evidence_the_section_says_so():
 
 
 def test_pit_histogram_round_trips_and_is_read_in_words(tmp_path):
-    table = pd.DataFrame(
-        {
-            "family": ["x"],
-            "horizon": [0],
-            "model": [1.0],
-            "persistence": [0.0],
-            "local_level": [0.0],
-            "cells": [1],
-            "basis": ["family"],
-        }
-    )
+    table = _weights()
     counts = [30, 10, 10, 10, 10, 10, 10, 10, 10, 30]
     pit = pd.DataFrame({"model": ["stacked"] * 10, "bin": range(10), "count": counts})
     path = tmp_path / "stacking.toml"
