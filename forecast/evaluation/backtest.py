@@ -309,10 +309,17 @@ def backtest_tables(result: BacktestResult) -> dict[str, pd.DataFrame]:
 
     Skill (:func:`~forecast.evaluation.skill.skill_table`) by horizon and by (indicator,
     horizon), interval coverage by horizon and by indicator, the PIT histogram of the model
-    and the stacked forecast, the weights each origin's stacked
-    forecast used and those learned from every cell. Empty when nothing could be scored.
+    and the stacked forecast, every model's reliability curve by horizon
+    (:func:`~forecast.evaluation.skill.quantile_reliability`), the weights each origin's
+    stacked forecast used and those learned from every cell. Empty when nothing could be
+    scored.
     """
-    from forecast.evaluation.skill import coverage_table, pit_counts, skill_table
+    from forecast.evaluation.skill import (
+        coverage_table,
+        pit_counts,
+        quantile_reliability,
+        skill_table,
+    )
 
     if result.scores.empty:
         return {}
@@ -324,6 +331,7 @@ def backtest_tables(result: BacktestResult) -> dict[str, pd.DataFrame]:
         "coverage": coverage_table(result.scores),
         "coverage_by_indicator": coverage_table(result.scores, by=(INDICATOR,)),
         "pit_histogram": pit_counts(result.scores),
+        "reliability": quantile_reliability(result.scores),
         "stacking_weights_by_origin": result.weights,
         "stacking_weights": result.final_weights,
     }

@@ -235,3 +235,45 @@ def pit_counts(scores: pd.DataFrame, bins: int = PIT_BINS) -> pd.DataFrame:
         counts, _ = np.histogram(pit, bins=np.linspace(0.0, 1.0, bins + 1))
         rows += [{MODEL: label, "bin": b, "count": int(c)} for b, c in enumerate(counts)]
     return pd.DataFrame(rows, columns=[MODEL, "bin", "count"])
+
+
+#: quantile levels of a backtest's reliability table (0.05, 0.10, ..., 0.95)
+RELIABILITY_LEVELS = tuple(round(0.05 * k, 2) for k in range(1, 20))
+
+
+def quantile_reliability(
+    scores: pd.DataFrame,
+    *,
+    levels: Sequence[float] = RELIABILITY_LEVELS,
+    by: Sequence[str] = (HORIZON,),
+) -> pd.DataFrame:
+    """Share of outcomes at or below each forecast's quantile at ``level``, per model and group.
+
+    The forecast's quantile at level ``tau`` is a forecast that the outcome falls below it
+    with probability ``tau``; a calibrated forecaster's outcomes do so a share ``tau`` of the
+    time (the reliability curve of quantile forecasts: ``below`` against ``level`` lies on
+    the diagonal). Read from the PIT values: an outcome is below the ``tau`` quantile when its
+    PIT is at most ``tau``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``model, *by, level, cells, below``.
+
+    Examples
+    --------
+    >>> scores = pd.DataFrame({"model": "m", "horizon": 1, "pit": [0.1, 0.4, 0.6, 0.9]})
+    >>> quantile_reliability(scores, levels=(0.25, 0.5)).to_dict("list")["below"]
+    [0.25, 0.5]
+    """
+    rows = []
+    for key, group in scores.groupby([MODEL, *by], sort=True):
+        keys = key if isinstance(key, tuple) else (key,)
+        pit = group["pit"].to_numpy(dtype=float)
+        pit = pit[np.isfinite(pit)]
+        for level in levels:
+            rows.append(
+                dict(zip([MODEL, *by], keys, strict=True))
+                | {"level": level, "cells": pit.size, "below": float(np.mean(pit <= level))}
+            )
+    return pd.DataFrame(rows, columns=[MODEL, *by, "level", "cells", "below"])

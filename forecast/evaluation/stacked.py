@@ -6,6 +6,13 @@ model scored, the components' draws and their mixture statistics
 origin ``Y`` come from the cells of earlier origins whose outcome was public at the end of
 ``Y`` (leave-future-out), and its stacked forecast, a mixture of the components' draws, is
 scored on its cells with the same scores as every other model.
+
+The mixture's PIT values pile up in the middle (its central intervals are too wide), so a
+recalibrated stacked forecast (:mod:`forecast.evaluation.calibration`) is scored beside it as the
+variant :data:`RECALIBRATED`: the mixture moved by the PIT values of the mixtures of the same
+earlier, public cells, once there are :data:`MIN_RECALIBRATION` of them. It calibrates the
+central intervals and loses CRPS at longer horizons (README, backtest), so ``forecast
+predict`` does not use it.
 """
 
 from __future__ import annotations
@@ -19,11 +26,17 @@ import xarray as xr
 from numpy.typing import NDArray
 
 from forecast.dims import HORIZON, INDICATOR, MODEL, ORIGIN
+from forecast.evaluation.calibration import GRID, pit_quantiles, recalibrate
 from forecast.evaluation.cells import CELL_COLUMNS, OBSERVED, SCALE, VINTAGE, cell_draws
 from forecast.evaluation.scores import ensemble_scores
 from forecast.evaluation.stacking import learned_weights, mixture_statistics
 from forecast.evaluation.vintage import origin_date
 from forecast.model.stacked import COMPONENTS, STACKED, mix_draws, weights_for
+
+#: fewest earlier PIT values a recalibration is learned from (fewer: none)
+MIN_RECALIBRATION = 200
+#: the recalibrated mixture, scored as a variant of the stacked forecast
+RECALIBRATED = f"{STACKED}:recalibration=pit"
 
 
 @dataclass(frozen=True)
@@ -66,6 +79,36 @@ def training_cells(stacks: Sequence[OriginStack], origin: int) -> pd.DataFrame:
     return table[table[VINTAGE] <= date].reset_index(drop=True)
 
 
+def mixture_draws(stack: OriginStack, table: pd.DataFrame) -> NDArray[np.float64]:
+    """Mix the components' draws of every cell of one origin: ``(cells, draws)``."""
+    return np.stack(
+        [
+            mix_draws(
+                [d[row] for d in stack.draws],
+                weights_for(table, str(cell[INDICATOR]), int(cell[HORIZON])),
+            )
+            for row, cell in enumerate(stack.cells.to_dict("records"))
+        ]
+    )
+
+
+def _scored(stack: OriginStack, name: str, draws: NDArray[np.float64]) -> pd.DataFrame:
+    cells = stack.cells[[*CELL_COLUMNS, OBSERVED, SCALE]].copy()
+    cells.insert(len(CELL_COLUMNS), MODEL, name)
+    scored = ensemble_scores(cells[OBSERVED].to_numpy(dtype=float), draws)
+    return pd.concat([cells.reset_index(drop=True), scored], axis=1)
+
+
+def public_pit(pool: Sequence[pd.DataFrame], origin: int) -> NDArray[np.float64]:
+    """Return the PIT values of earlier origins' mixtures whose outcome was public at ``origin``."""
+    date = origin_date(origin)
+    earlier = [p for p in pool if len(p) and int(p[ORIGIN].iloc[0]) < origin]
+    if not earlier:
+        return np.empty(0)
+    table = pd.concat(earlier, ignore_index=True)
+    return table.loc[table[VINTAGE] <= date, "pit"].to_numpy(dtype=float)
+
+
 def stack_backtest(
     stacks: Sequence[OriginStack], horizons: Sequence[int], families: Sequence[str]
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -74,30 +117,31 @@ def stack_backtest(
     Returns
     -------
     tuple of pandas.DataFrame
-        The stacked model's scores (the columns of every model's scores, ``model`` =
-        :data:`forecast.evaluation.stacking.STACKED`) and the weights each origin used
-        (``origin, family, horizon, cells, basis`` and one column per component).
+        The scores (the columns of every model's scores) of the stacked forecast
+        (``model`` = :data:`~forecast.model.stacked.STACKED`) and of its recalibrated variant
+        (:data:`RECALIBRATED`); the weights each origin used (``origin, family,
+        horizon, cells, basis``, one column per component, and ``recalibration_cells``, the
+        PIT values its recalibration was learned from, 0 for none).
     """
-    scores, weights = [], []
-    for stack in sorted(stacks, key=lambda s: int(s.cells[ORIGIN].iloc[0]) if len(s.cells) else 0):
-        if not len(stack.cells):
-            continue
+    scores: list[pd.DataFrame] = []
+    weights: list[pd.DataFrame] = []
+    pool: list[pd.DataFrame] = []
+    ordered = sorted(
+        (s for s in stacks if len(s.cells)), key=lambda s: int(s.cells[ORIGIN].iloc[0])
+    )
+    for stack in ordered:
         origin = int(stack.cells[ORIGIN].iloc[0])
         table = learned_weights(training_cells(stacks, origin), horizons, families)
-        weights.append(table.assign(**{ORIGIN: origin}))
-        mixed = np.stack(
-            [
-                mix_draws(
-                    [d[row] for d in stack.draws],
-                    weights_for(table, str(cell[INDICATOR]), int(cell[HORIZON])),
-                )
-                for row, cell in enumerate(stack.cells.to_dict("records"))
-            ]
+        mixed = mixture_draws(stack, table)
+        raw = _scored(stack, STACKED, mixed)
+        pit = public_pit(pool, origin)
+        recalibrated = len(pit) >= MIN_RECALIBRATION
+        quantiles = pit_quantiles(pit) if recalibrated else GRID
+        scores += [raw, _scored(stack, RECALIBRATED, recalibrate(mixed, quantiles))]
+        pool.append(raw.assign(**{VINTAGE: stack.cells[VINTAGE].to_numpy()}))
+        weights.append(
+            table.assign(**{ORIGIN: origin, "recalibration_cells": len(pit) if recalibrated else 0})
         )
-        cells = stack.cells[[*CELL_COLUMNS, OBSERVED, SCALE]].copy()
-        cells.insert(len(CELL_COLUMNS), MODEL, STACKED)
-        scored = ensemble_scores(cells[OBSERVED].to_numpy(dtype=float), mixed)
-        scores.append(pd.concat([cells.reset_index(drop=True), scored], axis=1))
     if not scores:
         return pd.DataFrame(), pd.DataFrame()
     order = [ORIGIN, "family", HORIZON]

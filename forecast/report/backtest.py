@@ -85,6 +85,26 @@ def pit_values(counts: tuple[int, ...]) -> np.ndarray:
     return np.repeat(centres, counts)
 
 
+def pit_events(counts: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """Quantile forecasts and their outcomes from a PIT histogram's counts (reliability curve).
+
+    With ``n`` bins, each scored value gives ``n - 1`` events "below the forecast's ``k/n``
+    quantile" (forecast probability ``k/n``), which happened when its PIT fell in the first
+    ``k`` bins.
+
+    Examples
+    --------
+    >>> probability, happened = pit_events((1, 3))
+    >>> probability.tolist(), happened.tolist()
+    ([0.5, 0.5, 0.5, 0.5], [1.0, 0.0, 0.0, 0.0])
+    """
+    n, total = len(counts), sum(counts)
+    below = np.cumsum(counts)[:-1]
+    probability = np.repeat(np.arange(1, n) / n, total)
+    happened = np.concatenate([np.arange(total) < b for b in below]).astype(float)
+    return probability, happened
+
+
 def _pit_words(counts: tuple[int, ...]) -> str:
     """One sentence on where outcomes fell inside the predictive distributions."""
     total = sum(counts)
@@ -225,5 +245,5 @@ def backtest_section(inputs: ReportInputs) -> Section:
     blocks.append(FigureRef("backtest"))
     pit = _pit_words(facts.pit)
     if pit:
-        blocks += [Paragraph(pit), FigureRef("pit")]
+        blocks += [Paragraph(pit), FigureRef("pit"), FigureRef("reliability")]
     return Section("backtest", title, tuple(blocks))

@@ -114,7 +114,7 @@ def report_figures(
     if backtest is not None:
         figures.append(_backtest_figure(backtest))
         if backtest.pit:
-            figures.append(_pit_figure(backtest))
+            figures += [_pit_figure(backtest), _reliability_figure(backtest)]
     return tuple(figures)
 
 
@@ -130,6 +130,28 @@ def _pit_figure(facts: BacktestFacts) -> Figure:
         "draws below what happened. Calibrated forecasts give a flat histogram inside the "
         "grey band; a U shape means bands too narrow, a hump too wide, a slope a bias.",
         plot_pit_histogram(pit_values(facts.pit), n_bins=len(facts.pit)),
+    )
+
+
+def _reliability_figure(facts: BacktestFacts) -> Figure:
+    """Render the backtest's reliability curve of quantile forecasts (all horizons together)."""
+    from forecast.plots import plot_reliability
+    from forecast.report.backtest import pit_events
+
+    probability, happened = pit_events(facts.pit)
+    return _figure(
+        "reliability",
+        "Backtest: how often outcomes fell below each forecast quantile",
+        "Each point: the forecasts' quantile at one level (10 %, 20 %, ...) and the share of "
+        "outcomes that fell below it. Calibrated forecasts lie on the diagonal, inside the "
+        "grey bars; points below it at low levels and above it at high levels mean bands "
+        "wider than the outcomes needed.",
+        plot_reliability(
+            probability,
+            happened,
+            n_bins=len(facts.pit),
+            title="Reliability of the backtest's quantile forecasts",
+        ),
     )
 
 

@@ -50,7 +50,8 @@ def test_every_model_is_scored_on_the_same_cells(tiny):
     scores = result.scores
     assert done == [2018]
     models = {"alignment", "persistence", "drift", "local_level", "stacked"}
-    assert set(scores[MODEL]) == models
+    # the recalibrated stacked forecast is scored beside it (a variant, not kept)
+    assert set(scores[MODEL]) == models | {"stacked:recalibration=pit"}
     cells = {m: set(map(tuple, g[list(CELL_COLUMNS)].to_numpy())) for m, g in scores.groupby(MODEL)}
     assert len({frozenset(c) for c in cells.values()}) == 1
     assert sorted(scores[PERIOD].unique()) == ["2018", "2019", "2020"]
@@ -74,7 +75,9 @@ def test_scores_are_reproducible_and_reuse_the_compiled_model(tiny, compiled_mod
     plan, result, _ = tiny
     again = run_origin(plan, 2018, compiled=compiled_models)
     assert again.fit["compile_seconds"] == 0
-    first = result.scores[(result.scores[ORIGIN] == 2018) & (result.scores[MODEL] != "stacked")]
+    # the stacked forecast and its recalibrated variant come from combining origins
+    stacked = result.scores[MODEL].str.startswith("stacked")
+    first = result.scores[(result.scores[ORIGIN] == 2018) & ~stacked]
     pd.testing.assert_frame_equal(again.scores, first.reset_index(drop=True))
 
 
@@ -108,7 +111,7 @@ def test_skill_and_coverage_tables_and_files(tiny, tmp_path):
     _, result, _ = tiny
     skill = skill_table(result.scores)
     assert set(skill["baseline"]) == {"persistence", "drift", "local_level"}
-    assert set(skill[MODEL]) == {"alignment", "stacked"}
+    assert set(skill[MODEL]) == {"alignment", "stacked", "stacked:recalibration=pit"}
     assert set(skill[HORIZON]) == {0, 1, 2}
     coverage = coverage_table(result.scores)
     assert {"covered_50", "covered_90"} <= set(coverage.columns)

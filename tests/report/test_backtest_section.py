@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import numpy as np
 import pandas as pd
 
 from forecast.evaluation.skill import backtest_evidence
@@ -108,3 +109,29 @@ def test_pit_histogram_round_trips_and_is_read_in_words(tmp_path):
     )
     assert "Of 140 values scored, 43 % fell in the outer tenth" in text
     assert "surprises beyond the bands" in text
+
+
+def test_reliability_curve_is_the_pit_histogram_cumulated():
+    """The report's reliability figure: outcomes below each decile, from the PIT counts."""
+    from forecast.report.backtest import pit_events
+    from forecast.report.figures import _reliability_figure
+
+    counts = (5, 15, 20, 20, 20, 10, 5, 3, 1, 1)
+    probability, happened = pit_events(counts)
+    assert len(probability) == 9 * sum(counts)
+    shares = pd.Series(happened).groupby(probability).mean()
+    np.testing.assert_allclose(shares.to_numpy(), np.cumsum(counts)[:-1] / sum(counts))
+    facts = backtest_facts(_facts_weights(counts), "stacked")
+    figure = _reliability_figure(facts)
+    assert figure.key == "reliability"
+    section = backtest_section(replace(make_inputs(), backtest=facts))
+    assert [getattr(b, "key", None) for b in section.blocks][-2:] == ["pit", "reliability"]
+
+
+def _facts_weights(counts):
+    from forecast.model.stacked import StackingWeights
+
+    pit = pd.DataFrame(
+        {"model": ["stacked"] * len(counts), "bin": range(len(counts)), "count": counts}
+    )
+    return StackingWeights(_weights(), {"origins": "2008:2022"}, _evidence(), pit)
