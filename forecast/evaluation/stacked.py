@@ -99,10 +99,10 @@ def _scored(stack: OriginStack, name: str, draws: NDArray[np.float64]) -> pd.Dat
     return pd.concat([cells.reset_index(drop=True), scored], axis=1)
 
 
-def public_pit(pool: Sequence[pd.DataFrame], origin: int) -> NDArray[np.float64]:
+def public_pit(mixtures: Sequence[pd.DataFrame], origin: int) -> NDArray[np.float64]:
     """Return the PIT values of earlier origins' mixtures whose outcome was public at ``origin``."""
     date = origin_date(origin)
-    earlier = [p for p in pool if len(p) and int(p[ORIGIN].iloc[0]) < origin]
+    earlier = [m for m in mixtures if len(m) and int(m[ORIGIN].iloc[0]) < origin]
     if not earlier:
         return np.empty(0)
     table = pd.concat(earlier, ignore_index=True)
@@ -125,7 +125,7 @@ def stack_backtest(
     """
     scores: list[pd.DataFrame] = []
     weights: list[pd.DataFrame] = []
-    pool: list[pd.DataFrame] = []
+    mixtures: list[pd.DataFrame] = []  # each origin's scored mixture, with outcome vintages
     ordered = sorted(
         (s for s in stacks if len(s.cells)), key=lambda s: int(s.cells[ORIGIN].iloc[0])
     )
@@ -134,11 +134,11 @@ def stack_backtest(
         table = learned_weights(training_cells(stacks, origin), horizons, families)
         mixed = mixture_draws(stack, table)
         raw = _scored(stack, STACKED, mixed)
-        pit = public_pit(pool, origin)
+        pit = public_pit(mixtures, origin)
         recalibrated = len(pit) >= MIN_RECALIBRATION
         quantiles = pit_quantiles(pit) if recalibrated else GRID
         scores += [raw, _scored(stack, RECALIBRATED, recalibrate(mixed, quantiles))]
-        pool.append(raw.assign(**{VINTAGE: stack.cells[VINTAGE].to_numpy()}))
+        mixtures.append(raw.assign(**{VINTAGE: stack.cells[VINTAGE].to_numpy()}))
         weights.append(
             table.assign(**{ORIGIN: origin, "recalibration_cells": len(pit) if recalibrated else 0})
         )
