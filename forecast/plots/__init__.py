@@ -22,7 +22,7 @@ from forecast.plots.convergence import plot_convergence
 from forecast.plots.coverage_map import plot_data_coverage
 from forecast.plots.forest import plot_forest
 from forecast.plots.indicator_fan import plot_indicator_fans
-from forecast.plots.pit import plot_pit_histogram
+from forecast.plots.pit import plot_pit_histogram, plot_quantile_reliability
 from forecast.plots.ppc import plot_ppc
 from forecast.plots.reliability import plot_reliability, reliability_table
 from forecast.plots.scenarios import plot_scenario_probabilities
@@ -40,6 +40,7 @@ __all__ = [
     "plot_indicator_fans",
     "plot_pit_histogram",
     "plot_ppc",
+    "plot_quantile_reliability",
     "plot_reliability",
     "plot_scenario_probabilities",
     "plot_whatif_comparison",

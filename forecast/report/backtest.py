@@ -85,24 +85,20 @@ def pit_values(counts: tuple[int, ...]) -> np.ndarray:
     return np.repeat(centres, counts)
 
 
-def pit_events(counts: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
-    """Quantile forecasts and their outcomes from a PIT histogram's counts (reliability curve).
+def pit_reliability(counts: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """Quantile levels ``k/n`` and the share of outcomes below them, from PIT histogram counts.
 
-    With ``n`` bins, each scored value gives ``n - 1`` events "below the forecast's ``k/n``
-    quantile" (forecast probability ``k/n``), which happened when its PIT fell in the first
-    ``k`` bins.
+    With ``n`` equal-width bins, an outcome fell below the forecast's ``k/n`` quantile when
+    its PIT fell in the first ``k`` bins.
 
     Examples
     --------
-    >>> probability, happened = pit_events((1, 3))
-    >>> probability.tolist(), happened.tolist()
-    ([0.5, 0.5, 0.5, 0.5], [1.0, 0.0, 0.0, 0.0])
+    >>> levels, below = pit_reliability((1, 1, 2))
+    >>> levels.round(3).tolist(), below.tolist()
+    ([0.333, 0.667], [0.25, 0.5])
     """
     n, total = len(counts), sum(counts)
-    below = np.cumsum(counts)[:-1]
-    probability = np.repeat(np.arange(1, n) / n, total)
-    happened = np.concatenate([np.arange(total) < b for b in below]).astype(float)
-    return probability, happened
+    return np.arange(1, n) / n, np.cumsum(counts)[:-1] / total
 
 
 def _pit_words(counts: tuple[int, ...]) -> str:

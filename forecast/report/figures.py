@@ -135,21 +135,21 @@ def _pit_figure(facts: BacktestFacts) -> Figure:
 
 def _reliability_figure(facts: BacktestFacts) -> Figure:
     """Render the backtest's reliability curve of quantile forecasts (all horizons together)."""
-    from forecast.plots import plot_reliability
-    from forecast.report.backtest import pit_events
+    from forecast.plots import plot_quantile_reliability
+    from forecast.report.backtest import pit_reliability
 
-    probability, happened = pit_events(facts.pit)
+    levels, below = pit_reliability(facts.pit)
     return _figure(
         "reliability",
         "Backtest: how often outcomes fell below each forecast quantile",
         "Each point: the forecasts' quantile at one level (10 %, 20 %, ...) and the share of "
         "outcomes that fell below it. Calibrated forecasts lie on the diagonal, inside the "
-        "grey bars; points below it at low levels and above it at high levels mean bands "
+        "grey bars; points under it at low levels and over it at high levels mean bands "
         "wider than the outcomes needed.",
-        plot_reliability(
-            probability,
-            happened,
-            n_bins=len(facts.pit),
+        plot_quantile_reliability(
+            levels,
+            below,
+            cells=sum(facts.pit),
             title="Reliability of the backtest's quantile forecasts",
         ),
     )

@@ -182,3 +182,16 @@ def test_skill_accepts_the_evaluation_layers_wide_coverage():
     assert labels == ["50% interval", "90% interval"]
     with pytest.raises(ValueError, match="several models"):
         plot_backtest_skill(SKILL, pd.concat([wide, wide.assign(model="persistence")]))
+
+
+def test_quantile_reliability_draws_the_shares_and_refuses_bad_input():
+    from forecast.plots import plot_quantile_reliability
+
+    fig = plot_quantile_reliability([0.1, 0.5, 0.9], [0.05, 0.5, 0.95], cells=100)
+    (ax,) = fig.axes
+    (x, y) = ax.lines[-1].get_data()
+    assert list(y) == [0.05, 0.5, 0.95]
+    with pytest.raises(ValueError, match="levels must lie"):
+        plot_quantile_reliability([0.0, 0.5], [0.1, 0.5], cells=10)
+    with pytest.raises(ValueError, match="2 levels but 1"):
+        plot_quantile_reliability([0.2, 0.5], [0.1], cells=10)

@@ -113,14 +113,13 @@ def test_pit_histogram_round_trips_and_is_read_in_words(tmp_path):
 
 def test_reliability_curve_is_the_pit_histogram_cumulated():
     """The report's reliability figure: outcomes below each decile, from the PIT counts."""
-    from forecast.report.backtest import pit_events
+    from forecast.report.backtest import pit_reliability
     from forecast.report.figures import _reliability_figure
 
     counts = (5, 15, 20, 20, 20, 10, 5, 3, 1, 1)
-    probability, happened = pit_events(counts)
-    assert len(probability) == 9 * sum(counts)
-    shares = pd.Series(happened).groupby(probability).mean()
-    np.testing.assert_allclose(shares.to_numpy(), np.cumsum(counts)[:-1] / sum(counts))
+    levels, below = pit_reliability(counts)
+    np.testing.assert_allclose(levels, np.arange(1, 10) / 10)
+    assert below[0] == 0.05 and below[4] == 0.8 and below[-1] == 0.99
     facts = backtest_facts(_facts_weights(counts), "stacked")
     figure = _reliability_figure(facts)
     assert figure.key == "reliability"
