@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -156,6 +157,13 @@ def _check_values(manifest: Mapping[str, Any], where: str) -> None:
             f"{where}: schema_version {version} was written by a newer forecast "
             f"(this one reads up to {SCHEMA_VERSION}): upgrade forecast"
         )
+    try:
+        datetime.fromisoformat(manifest["created"])
+    except ValueError:
+        raise ForecastError(
+            f"{where}: key created is {manifest['created']!r:.40}: expected an ISO 8601 time "
+            "such as 2026-12-06T10:00:00+00:00"
+        ) from None
     if not 0 <= manifest["seed"] <= MAX_SEED:
         raise ForecastError(f"{where}: key seed is {manifest['seed']}: expected {KEYS['seed'][1]}")
     for key in ("first_period", "last_period"):

@@ -34,6 +34,8 @@ def test_a_manifest_round_trips_through_json() -> None:
         (lambda m: m.update(converged=1), "key converged is 1"),
         (lambda m: m.update(schema_version=SCHEMA_VERSION + 1), "written by a newer forecast"),
         (lambda m: m["model"].update(last_period="soon"), "key model.last_period"),
+        # a byte lost from the timestamp (found by tests/test_fuzz_cli.py)
+        (lambda m: m.update(created="026-12-06T00:00:00+00:00"), "key created is '026-12"),
     ],
 )
 def test_a_damaged_or_foreign_manifest_is_one_line(change, fragment) -> None:

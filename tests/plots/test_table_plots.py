@@ -189,7 +189,7 @@ def test_quantile_reliability_draws_the_shares_and_refuses_bad_input():
 
     fig = plot_quantile_reliability([0.1, 0.5, 0.9], [0.05, 0.5, 0.95], cells=100)
     (ax,) = fig.axes
-    (x, y) = ax.lines[-1].get_data()
+    _, y = ax.lines[-1].get_data()
     assert list(y) == [0.05, 0.5, 0.95]
     with pytest.raises(ValueError, match="levels must lie"):
         plot_quantile_reliability([0.0, 0.5], [0.1, 0.5], cells=10)
