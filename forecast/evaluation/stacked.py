@@ -69,14 +69,23 @@ def origin_stack(
     return OriginStack(pd.concat([kept.reset_index(drop=True), stats], axis=1), draws)
 
 
+def public_before(tables: Sequence[pd.DataFrame], origin: int) -> pd.DataFrame | None:
+    """Return the rows of earlier origins' ``tables`` whose outcome was public at ``origin``.
+
+    Leave-future-out: only origins before ``origin``, only outcomes published by its end.
+    None when no earlier origin has a row.
+    """
+    earlier = [t for t in tables if len(t) and int(t[ORIGIN].iloc[0]) < origin]
+    if not earlier:
+        return None
+    table = pd.concat(earlier, ignore_index=True)
+    return table[table[VINTAGE] <= origin_date(origin)].reset_index(drop=True)
+
+
 def training_cells(stacks: Sequence[OriginStack], origin: int) -> pd.DataFrame:
     """Cells of origins before ``origin`` whose outcome was public at its end."""
-    date = origin_date(origin)
-    earlier = [s.cells for s in stacks if len(s.cells) and int(s.cells[ORIGIN].iloc[0]) < origin]
-    if not earlier:
-        return pd.DataFrame(columns=[*CELL_COLUMNS, SCALE, VINTAGE])
-    table = pd.concat(earlier, ignore_index=True)
-    return table[table[VINTAGE] <= date].reset_index(drop=True)
+    table = public_before([s.cells for s in stacks], origin)
+    return pd.DataFrame(columns=[*CELL_COLUMNS, SCALE, VINTAGE]) if table is None else table
 
 
 def mixture_draws(stack: OriginStack, table: pd.DataFrame) -> NDArray[np.float64]:
@@ -97,16 +106,6 @@ def _scored(stack: OriginStack, name: str, draws: NDArray[np.float64]) -> pd.Dat
     cells.insert(len(CELL_COLUMNS), MODEL, name)
     scored = ensemble_scores(cells[OBSERVED].to_numpy(dtype=float), draws)
     return pd.concat([cells.reset_index(drop=True), scored], axis=1)
-
-
-def public_pit(mixtures: Sequence[pd.DataFrame], origin: int) -> NDArray[np.float64]:
-    """Return the PIT values of earlier origins' mixtures whose outcome was public at ``origin``."""
-    date = origin_date(origin)
-    earlier = [m for m in mixtures if len(m) and int(m[ORIGIN].iloc[0]) < origin]
-    if not earlier:
-        return np.empty(0)
-    table = pd.concat(earlier, ignore_index=True)
-    return table.loc[table[VINTAGE] <= date, "pit"].to_numpy(dtype=float)
 
 
 def stack_backtest(
@@ -134,7 +133,8 @@ def stack_backtest(
         table = learned_weights(training_cells(stacks, origin), horizons, families)
         mixed = mixture_draws(stack, table)
         raw = _scored(stack, STACKED, mixed)
-        pit = public_pit(mixtures, origin)
+        public = public_before(mixtures, origin)
+        pit = np.empty(0) if public is None else public["pit"].to_numpy(dtype=float)
         recalibrated = len(pit) >= MIN_RECALIBRATION
         quantiles = pit_quantiles(pit) if recalibrated else GRID
         scores += [raw, _scored(stack, RECALIBRATED, recalibrate(mixed, quantiles))]

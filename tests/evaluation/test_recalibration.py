@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 
-from forecast.dims import HORIZON, INDICATOR, ORIGIN, PERIOD, STATE
+from forecast.dims import ORIGIN
 from forecast.evaluation.calibration import GRID, pit_quantiles, recalibrate
-from forecast.evaluation.cells import OBSERVED, SCALE, VINTAGE
 from forecast.evaluation.scores import pit_draws
 from forecast.evaluation.stacked import (
     MIN_RECALIBRATION,
     RECALIBRATED,
-    OriginStack,
     stack_backtest,
 )
-from forecast.evaluation.stacking import mixture_statistics
+from tests.evaluation.stack_helpers import origin_stack
 
 
 def _heavy_tailed(rng, n, df=2.5):
@@ -67,19 +64,7 @@ def _stack(rng, origin, n=150):
     """An origin whose three components are Gaussian forecasts of heavy-tailed outcomes."""
     obs = _heavy_tailed(rng, n)
     draws = tuple(rng.standard_normal((n, 200)) for _ in range(3))
-    cells = pd.DataFrame(
-        {
-            ORIGIN: origin,
-            HORIZON: 1,
-            STATE: "KAZ",
-            INDICATOR: "trade_share_chn",
-            PERIOD: [str(origin + 1)] * n,
-            OBSERVED: obs,
-            VINTAGE: f"{origin + 2}-06-30",
-            SCALE: 1.0,
-        }
-    )
-    return OriginStack(pd.concat([cells, mixture_statistics(obs, draws)], axis=1), draws)
+    return origin_stack(origin, obs, draws, f"{origin + 2}-06-30")
 
 
 def test_backtest_recalibrates_by_public_earlier_pit_only(rng):

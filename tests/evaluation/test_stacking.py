@@ -9,7 +9,7 @@ import scoringrules as sr
 import xarray as xr
 
 from forecast.dims import CHAIN, DRAW, HORIZON, INDICATOR, ORIGIN, PERIOD, STATE
-from forecast.evaluation.cells import CELL_COLUMNS, OBSERVED, SCALE, VINTAGE
+from forecast.evaluation.cells import CELL_COLUMNS, SCALE
 from forecast.evaluation.stacked import RECALIBRATED, OriginStack, stack_backtest, training_cells
 from forecast.evaluation.stacking import (
     MIN_CELLS,
@@ -19,6 +19,7 @@ from forecast.evaluation.stacking import (
     mixture_statistics,
 )
 from forecast.model.stacked import COMPONENTS, indicator_family, mix_draws, weights_for
+from tests.evaluation.stack_helpers import origin_stack
 
 
 def test_mean_abs_difference_equals_all_pairs(rng):
@@ -101,20 +102,7 @@ def test_indicator_families():
 def _origin_stack(rng, origin: int, vintage: str, n: int = 50) -> OriginStack:
     obs = rng.normal(size=n)
     draws = tuple(obs[:, None] + rng.normal(j, 1.0, size=(n, 100)) for j in range(3))
-    cells = pd.DataFrame(
-        {
-            ORIGIN: origin,
-            HORIZON: 1,
-            STATE: "KAZ",
-            INDICATOR: "trade_share_chn",
-            PERIOD: [str(origin + 1)] * n,
-            OBSERVED: obs,
-            VINTAGE: vintage,
-            SCALE: 1.0,
-        }
-    )
-    stats = mixture_statistics(obs, draws)
-    return OriginStack(pd.concat([cells, stats], axis=1), draws)
+    return origin_stack(origin, obs, draws, vintage)
 
 
 def test_weights_learn_only_from_outcomes_public_at_the_origin(rng):
