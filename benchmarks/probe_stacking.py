@@ -1,4 +1,4 @@
-"""Probe: post-processing the stacked forecast's spread, scored on the backtest's own fits.
+"""Probe: other ways to combine and post-process the stacked forecast, on the backtest's fits.
 
 The stacked forecast's central intervals are too wide (PIT values pile up in the middle).
 This probe refits every backtest origin once (``fit``: the default backtest's origins,
@@ -13,7 +13,11 @@ earlier origins' cells whose outcomes were public at the origin (leave-future-ou
 - ``family_half``: half-way between the family's map and no recalibration;
 - ``family_crps``: the strength (0, 1/4, ..., 1) that minimised the earlier cells' CRPS;
 - ``spread``: draws scaled about the median per family, the factor (0.5 to 1.2) that
-  minimised the earlier cells' CRPS.
+  minimised the earlier cells' CRPS;
+- ``quantile_average``: the components' quantiles averaged (Vincentization, sharper than the
+  mixture), weights per family and horizon on a 0.1 grid minimising the earlier cells' CRPS;
+- ``indicator_weights``: the mixture with weights per indicator and horizon (the family's
+  below :data:`~forecast.evaluation.stacking.MIN_CELLS` earlier cells).
 
 Coverage here is read from PIT values (an outcome inside the central 50 % interval has a PIT
 between 0.25 and 0.75), which counts outcomes tied with draws (exact zeros) differently from
@@ -22,8 +26,8 @@ coverage by horizon, then by indicator family.
 
 Usage::
 
-    python benchmarks/probe_recalibration.py fit --out /tmp/origins.pkl
-    python benchmarks/probe_recalibration.py score /tmp/origins.pkl [VARIANT ...]
+    python benchmarks/probe_stacking.py fit --out /tmp/origins.pkl
+    python benchmarks/probe_stacking.py score /tmp/origins.pkl [VARIANT ...]
 """
 
 from __future__ import annotations
@@ -43,14 +47,30 @@ from forecast.evaluation.backtest import OriginResult, origin_task
 from forecast.evaluation.calibration import GRID, pit_quantiles, recalibrate
 from forecast.evaluation.plan import BacktestSettings, make_plan
 from forecast.evaluation.scores import pit_draws
-from forecast.evaluation.stacked import MIN_RECALIBRATION, mixture_draws, training_cells
-from forecast.evaluation.stacking import learned_weights
+from forecast.evaluation.stacked import (
+    MIN_RECALIBRATION,
+    OriginStack,
+    mixture_draws,
+    training_cells,
+)
+from forecast.evaluation.stacking import MIN_CELLS, best_weights, learned_weights, simplex_grid
 from forecast.evaluation.vintage import origin_date
 from forecast.model.spec import DEFAULT_MODEL, load_model_spec
-from forecast.model.stacked import indicator_family
+from forecast.model.stacked import indicator_family, mix_draws
 from forecast.scaleout import dask_client, map_in_order
 
-VARIANTS = ("none", "pooled", "family", "family_half", "family_crps", "spread")
+VARIANTS = (
+    "none",
+    "pooled",
+    "family",
+    "family_half",
+    "family_crps",
+    "spread",
+    "quantile_average",
+    "indicator_weights",
+)
+#: the variants that combine the components otherwise (the others move the mixture)
+COMBINATIONS = ("quantile_average", "indicator_weights")
 KEYS = ["origin", "horizon", "state", "indicator", "period"]
 
 
@@ -117,8 +137,73 @@ def score(path: Path, variants: list[str]) -> None:
         cells["pit"] = pit_draws(cells["observed"].to_numpy(), mixed)
         history.append((origin, cells, mixed))
     for name in variants:
-        scored = [_variant(name, origin, cells, mixed, history) for origin, cells, mixed in history]
+        if name in COMBINATIONS:
+            scored = [
+                _combined(name, stack, stacks, cells)
+                for stack, (_, cells, _) in zip(stacks, history, strict=True)
+            ]
+        else:
+            scored = [_variant(name, o, cells, mixed, history) for o, cells, mixed in history]
         _print(name, pd.concat(scored).merge(base, on=KEYS))
+
+
+def _sorted_crps(q: NDArray[np.float64], y: NDArray[np.float64]) -> NDArray[np.float64]:
+    """CRPS of sorted draws ``q (..., m)`` (the PWM estimator, as the backtest's scores)."""
+    m = q.shape[-1]
+    rank = 2 * np.arange(1, m + 1) - m - 1
+    spread = (q * rank).sum(-1) * 2 / (m * (m - 1))
+    return np.abs(q - y[..., None]).mean(-1) - 0.5 * spread
+
+
+def _group_weights(
+    name: str, train: pd.DataFrame, sorted_draws: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    if name == "indicator_weights":
+        return best_weights(train)
+    obs, scale = train["observed"].to_numpy(), train["scale"].to_numpy()
+    grid = simplex_grid(0.1)
+    losses = [
+        (_sorted_crps(np.tensordot(w, sorted_draws, axes=1), obs) / scale).sum() for w in grid
+    ]
+    return grid[int(np.argmin(losses))]
+
+
+def _combined(
+    name: str, stack: OriginStack, stacks: list[OriginStack], cells: pd.DataFrame
+) -> pd.DataFrame:
+    """Score one origin's cells combined by ``name``, learned from earlier public cells."""
+    origin = int(stack.cells["origin"].iloc[0])
+    train = training_cells(stacks, origin)
+    by = "indicator" if name == "indicator_weights" else "family"
+    train_sorted = np.empty((len(stack.draws), 0, 0))
+    if name == "quantile_average" and len(train):
+        earlier = [s for s in stacks if int(s.cells["origin"].iloc[0]) < origin]
+        full = pd.concat([s.cells for s in earlier], ignore_index=True)
+        draws = [np.concatenate([s.draws[j] for s in earlier]) for j in range(len(stack.draws))]
+        public = (full["vintage"] <= origin_date(origin)).to_numpy()
+        train_sorted = np.stack([np.sort(d[public], axis=1) for d in draws])
+    family = train["indicator"].map(indicator_family) if len(train) else pd.Series(dtype=str)
+    out = np.empty_like(stack.draws[0])
+    chosen: dict[tuple[str, int], NDArray[np.float64]] = {}
+    for row, cell in enumerate(cells.to_dict("records")):
+        key = (str(cell[by]), int(cell["horizon"]))
+        if key not in chosen:
+            at_h = (train["horizon"] == key[1]).to_numpy() if len(train) else np.zeros(0, bool)
+            mine = at_h & (train[by] if by == "indicator" else family).eq(key[0]).to_numpy()
+            if by == "indicator" and mine.sum() < MIN_CELLS:
+                mine = at_h & family.eq(str(cell["family"])).to_numpy()
+            weights = np.full(len(stack.draws), 1 / len(stack.draws))
+            if mine.sum() >= MIN_CELLS:
+                ranked = train_sorted[:, mine] if name == "quantile_average" else train_sorted
+                weights = _group_weights(name, train[mine], ranked)
+            chosen[key] = weights
+        parts = [d[row] for d in stack.draws]
+        if name == "quantile_average":
+            out[row] = chosen[key] @ np.sort(np.stack(parts), axis=1)
+        else:
+            out[row] = mix_draws(parts, chosen[key])
+    obs = cells["observed"].to_numpy()
+    return cells.assign(crps=_crps(obs, out), pit=pit_draws(obs, out))
 
 
 #: per origin: its cells (with the mixture's PIT values) and the mixture's draws
