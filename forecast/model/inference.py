@@ -42,10 +42,10 @@ class SamplerSettings:
     """
 
     method: str = "nuts"
-    draws: int = 2000
-    tune: int = 800
+    draws: int = 4000
+    tune: int = 1000
     chains: int = 4
-    target_accept: float = 0.98
+    target_accept: float = 0.99
     adaptation: str = "draw_diag"
 
     @property
@@ -77,7 +77,7 @@ def fit_settings(sampler: SamplerSettings | None = None, **flags: object) -> Fit
     Examples
     --------
     >>> fit_settings().draws, fit_settings(SamplerSettings(draws=500)).draws
-    (2000, 500)
+    (4000, 500)
     >>> fit_settings(SamplerSettings(draws=500), draws=None, seed=7).seed
     7
     """

@@ -194,7 +194,7 @@ def test_weights_fit_a_run_of_their_model_whatever_its_sampler_settings(default_
 
     table = pd.DataFrame()
     weights = StackingWeights(table, {"model_sha256": default_spec.model_sha256})
-    more_draws = default_spec.replace_sampler(draws=4000, target_accept=0.99)
+    more_draws = default_spec.replace_sampler(draws=6000, target_accept=0.95)
     assert more_draws.sha256 != default_spec.sha256
     assert weights.fits(more_draws.to_dict(), more_draws.sha256)
     damped = replace(default_spec, projection=replace(default_spec.projection, drift_damping=0.5))

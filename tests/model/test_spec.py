@@ -101,7 +101,7 @@ BAD_SPECS: dict[str, tuple[Callable[[str], str], str, str]] = {
         "expected int or float",
     ),
     "draws not an integer": (
-        edited("draws = 2000", "draws = 2000.5"),
+        edited("draws = 4000", "draws = 4000.5"),
         "sampler.draws",
         "expected int",
     ),
@@ -176,7 +176,7 @@ BAD_SPECS: dict[str, tuple[Callable[[str], str], str, str]] = {
     ),
     "zero chains": (edited("chains = 4", "chains = 0"), "sampler.chains", "positive integer"),
     "target_accept of 1": (
-        edited("target_accept = 0.98", "target_accept = 1.0"),
+        edited("target_accept = 0.99", "target_accept = 1.0"),
         "sampler.target_accept",
         "[0.5, 1)",
     ),
@@ -190,7 +190,7 @@ BAD_SPECS: dict[str, tuple[Callable[[str], str], str, str]] = {
     ),
     "nan share clip": (edited("share_clip = 0.01", "share_clip = nan"), "model.share_clip", "nan"),
     "nan target_accept": (
-        edited("target_accept = 0.98", "target_accept = nan"),
+        edited("target_accept = 0.99", "target_accept = nan"),
         "sampler.target_accept",
         "finite",
     ),
@@ -201,16 +201,16 @@ BAD_SPECS: dict[str, tuple[Callable[[str], str], str, str]] = {
     ),
     # sampler sizes beyond sane bounds, refused before any fit starts
     "huge draws": (
-        edited("draws = 2000", "draws = 99999999999999999"),
+        edited("draws = 4000", "draws = 99999999999999999"),
         "sampler.draws",
         "must be at most 100000, got 99999999999999999",
     ),
     "a billion draws": (
-        edited("draws = 2000", "draws = 2000000000"),
+        edited("draws = 4000", "draws = 2000000000"),
         "sampler.draws",
         "at most 100000",
     ),
-    "huge tune": (edited("tune = 800", "tune = 100001"), "sampler.tune", "at most 100000"),
+    "huge tune": (edited("tune = 1000", "tune = 100001"), "sampler.tune", "at most 100000"),
     "65 chains": (edited("chains = 4", "chains = 65"), "sampler.chains", "at most 64"),
 }
 
@@ -250,7 +250,7 @@ def test_default_spec_is_frozen_and_complete(codebook: Codebook) -> None:
     assert len(spec.indicators) == 13
     assert all(codebook[k].frequency == "Y" for k in spec.indicators)
     # the TOML's values, not the dataclass defaults, are loaded
-    assert spec.sampler.target_accept == 0.98
+    assert spec.sampler.target_accept == 0.99
     assert spec.priors.noise_log_sd == 0.25
     with pytest.raises(dataclasses.FrozenInstanceError):
         spec.step = "Q"  # type: ignore[misc]
@@ -294,7 +294,7 @@ def test_cli_fit_with_bad_spec_fails_cleanly(
 def test_cli_fit_refuses_huge_draws_before_fitting(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    path = write_spec(tmp_path, DEFAULT_TEXT.replace("draws = 2000", "draws = 2000000000"))
+    path = write_spec(tmp_path, DEFAULT_TEXT.replace("draws = 4000", "draws = 2000000000"))
     runs = tmp_path / "runs"
     result = run_cli(["fit", "--model", str(path), "--runs", str(runs)], capsys)
     assert (result.code, result.out) == (1, "")
