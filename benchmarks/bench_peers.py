@@ -445,7 +445,7 @@ def main() -> None:
         seed=args.seed,
         target_accept=spec.sampler.target_accept,
         adaptation=spec.sampler.adaptation,
-        sampler="nutpie",
+        nuts_sampler="nutpie",
     )
     # compiled for this data set alone, as `forecast fit` does
     result = fit_alignment_model(data, spec, settings, log_likelihood=False)
