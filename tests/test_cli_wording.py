@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from forecast.data.codebook import load_codebook
 from forecast.evaluation.ledger.questions import question_issue
 from forecast.evaluation.ledger.schema import open_ledger
 from forecast.evaluation.ledger.store import indicator_cells, issue_meta, record_issue
+from forecast.model.spec import DEFAULT_MODEL, load_model_spec
 from forecast.rounding import PLUS_MINUS_MEANS
 from forecast.scenarios.probabilities import scenario_probabilities
 from forecast.scenarios.spec import DEFAULT_SCENARIOS, load_scenario_spec
@@ -58,7 +60,12 @@ def test_fit_help_shows_the_sampler_defaults(capsys):
     # the help is a box of wrapped lines: read it as one line of words
     text = " ".join(re.sub(r"[│╭╮╰╯─]", " ", run_cli(["fit", "--help"], capsys).out).split())
     # the defaults come from the model spec's [sampler] table
-    for option, value in (("draws", 2000), ("tune", 800), ("chains", 4)):
+    sampler = load_model_spec(DEFAULT_MODEL, load_codebook()).sampler
+    for option, value in (
+        ("draws", sampler.draws),
+        ("tune", sampler.tune),
+        ("chains", sampler.chains),
+    ):
         assert re.search(rf"--{option} .*?from --model, {value} in alignment\.toml", text), option
     assert "Draws per chain, kept after tuning (1 to 100000)" in text
 
