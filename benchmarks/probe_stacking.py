@@ -147,14 +147,6 @@ def score(path: Path, variants: list[str]) -> None:
         _print(name, pd.concat(scored).merge(base, on=KEYS))
 
 
-def _sorted_crps(q: NDArray[np.float64], y: NDArray[np.float64]) -> NDArray[np.float64]:
-    """CRPS of sorted draws ``q (..., m)`` (the PWM estimator, as the backtest's scores)."""
-    m = q.shape[-1]
-    rank = 2 * np.arange(1, m + 1) - m - 1
-    spread = (q * rank).sum(-1) * 2 / (m * (m - 1))
-    return np.abs(q - y[..., None]).mean(-1) - 0.5 * spread
-
-
 def _group_weights(
     name: str, train: pd.DataFrame, sorted_draws: NDArray[np.float64]
 ) -> NDArray[np.float64]:
@@ -162,9 +154,7 @@ def _group_weights(
         return best_weights(train)
     obs, scale = train["observed"].to_numpy(), train["scale"].to_numpy()
     grid = simplex_grid(0.1)
-    losses = [
-        (_sorted_crps(np.tensordot(w, sorted_draws, axes=1), obs) / scale).sum() for w in grid
-    ]
+    losses = [(_crps(obs, np.tensordot(w, sorted_draws, axes=1)) / scale).sum() for w in grid]
     return grid[int(np.argmin(losses))]
 
 
