@@ -76,3 +76,19 @@ def test_sampler_size_out_of_range_is_a_usage_error(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     _usage_error([*COMMANDS[command], option, value], option, accepted, capsys, tmp_path)
+
+
+@pytest.mark.parametrize("value", ["1", "1.5", "0.49", "-0.9"])
+def test_backtest_target_acceptance_out_of_range_is_a_usage_error(
+    value: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = run_cli(["backtest", "--target-accept", value], capsys)
+    assert result.code == 2, result
+    message = " ".join(result.err.replace("│", " ").split())
+    assert "Invalid value for '--target-accept'" in message, message
+    assert "expected a number from 0.5 up to (not including) 1" in message, message
+    assert list(tmp_path.iterdir()) == []

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from forecast.cli.bounds import bounded
+from forecast.cli.bounds import bounded, bounded_float
 from forecast.cli.options import QuietOpt, in_range
 from forecast.cli.paths import output_dir
 from forecast.data.panel import DEFAULT_PANEL
@@ -109,6 +109,16 @@ ChainsOpt = Annotated[
         help=f"Chains or paths (1 to {MAX_CHAINS}).",
     ),
 ]
+TargetAcceptOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--target-accept",
+        metavar="P",
+        callback=bounded_float(0.5, 1, open_high=True),
+        help="NUTS target acceptance of every origin's fit, from 0.5 up to 1 "
+        "(default: the model spec's).",
+    ),
+]
 SeedOpt = Annotated[
     int,
     typer.Option("--seed", callback=bounded(0, MAX_SEED), help=f"Base seed (0 to {MAX_SEED})."),
@@ -166,6 +176,7 @@ def backtest(
     draws: DrawsOpt = BACKTEST_SAMPLER.draws,
     tune: TuneOpt = BACKTEST_SAMPLER.tune,
     chains: ChainsOpt = BACKTEST_SAMPLER.chains,
+    target_accept: TargetAcceptOpt = None,
     seed: SeedOpt = 1,
     model: Annotated[Path, typer.Option("--model", help="Model spec TOML.")] = DEFAULT_MODEL,
     data: Annotated[Path, typer.Option("--data", help="Panel CSV.")] = DEFAULT_PANEL,
@@ -206,7 +217,7 @@ def backtest(
         tune=tune,
         chains=chains,
         seed=seed,
-        target_accept=spec.sampler.target_accept,
+        target_accept=spec.sampler.target_accept if target_accept is None else target_accept,
         adaptation=spec.sampler.adaptation,
         drift_dampings=parse_floats(drift_damping, "--drift-damping"),
     )

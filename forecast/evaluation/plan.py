@@ -77,7 +77,10 @@ class BacktestSettings:
             return (
                 f"pathfinder (APPROXIMATE), {self.chains} paths, {self.draws * self.chains} draws"
             )
-        return f"nuts, {self.chains} chains x {self.draws} draws ({self.tune} tuning)"
+        return (
+            f"nuts, {self.chains} chains x {self.draws} draws ({self.tune} tuning, "
+            f"target acceptance {self.target_accept:g})"
+        )
 
     def fit_settings(self, origin: int, cores: int | None = None) -> FitSettings:
         """Fit settings of one origin, with its own seed.
