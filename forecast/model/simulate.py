@@ -15,6 +15,7 @@ import xarray as xr
 from forecast.dims import INDICATOR, PERIOD, POLE, STATE
 from forecast.model.design import ModelData
 from forecast.model.graph import build_alignment_model
+from forecast.model.likelihoods import GAUSSIAN_INDICATOR
 from forecast.model.project import variance_gain
 from forecast.model.random_walk import drift_given_realised
 from forecast.model.spec import AlignmentSpec
@@ -62,7 +63,8 @@ def simulate(
     -------
     Simulation
         ``data`` with simulated observations, and ``truth`` holding ``alignment``,
-        ``drift``, ``volatility``, ``loading``, ``intercept`` and the fixed values.
+        ``drift``, ``volatility``, ``loading``, ``intercept``, the Gaussian indicators'
+        ``noise`` and ``persistence`` (when there are any) and the fixed values.
     """
     fixed = DEFAULT_TRUTH if fixed is None else fixed
     model = build_alignment_model(data, spec)
@@ -123,6 +125,14 @@ def _truth(data: ModelData, values: dict, fixed: dict[str, np.ndarray]) -> xr.Da
             INDICATOR: list(data.indicators),
         },
     )
+    if "persistence" in values:
+        gaussian = data.family_indicators("gaussian")
+        for name in ("noise", "persistence"):
+            truth[name] = xr.DataArray(
+                np.asarray(values[name]),
+                dims=(GAUSSIAN_INDICATOR,),
+                coords={GAUSSIAN_INDICATOR: [data.indicators[i] for i in gaussian]},
+            )
     for name, value in fixed.items():
         truth.attrs[name] = np.asarray(value).tolist()
     return truth

@@ -1,0 +1,91 @@
+"""Recovery of the Gaussian indicators' deviation persistence and noise, at a truth near 1.
+
+The persistence of an indicator's deviation from its latent-implied level decides how much
+of the last observed deviation a forecast carries (``phi ** d`` after ``d`` periods). Here
+the truth is 0.95 for every Gaussian indicator, where trade shares and remittances lie
+(lag-1 autocorrelation 0.86 to 0.96, issue 16) and where the default Beta(2, 2) prior has
+little mass (0.007 above 0.95); ``test_recovery`` checks the prior draw of the shared
+simulation. The fit reuses the session's compiled model.
+
+Known bias, kept visible as a strict ``xfail``: the likelihood conditions each value on the
+previous *observed* residual, which is exact only when the previous value is the deviation
+itself. A value published with a standard error (the UN ideal points: median 0.35 to 0.48
+on the standardised scale, as large as the deviations) or recorded at its bound (an arms
+share of 0, a quarter of the US trade shares) is not, and the persistence is attenuated
+toward 0 (errors in variables): at a truth of 0.95, posterior medians 0.25 to 0.74 for the
+UN ideal points, 0.32 for ``trade_share_usa``, 0.50 for ``arms_share_chn``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from forecast.dims import CHAIN, DRAW
+from forecast.model.fit import fit_alignment_model
+from forecast.model.likelihoods import GAUSSIAN_INDICATOR
+from forecast.model.simulate import DEFAULT_TRUTH, simulate
+from forecast.model.trees import group
+from tests.model.conftest import TRUE_LOADINGS
+from tests.model.test_recovery import SETTINGS, covered, exact_conditionals
+
+NEAR_ONE = 0.95
+
+
+@pytest.fixture(scope="module")
+def near_one(bundled_data, default_spec):
+    loading = np.ones(len(bundled_data.indicators))
+    loading[~bundled_data.is_reference] = TRUE_LOADINGS
+    n_gaussian = len(bundled_data.family_indicators("gaussian"))
+    fixed = DEFAULT_TRUTH | {"loading": loading, "persistence": np.full(n_gaussian, NEAR_ONE)}
+    return simulate(bundled_data, default_spec, random_seed=20261206, fixed=fixed)
+
+
+@pytest.fixture(scope="module")
+def near_one_fit(near_one, default_spec, compiled_models) -> xr.Dataset:
+    result = fit_alignment_model(
+        near_one.data, default_spec, SETTINGS, compiled=compiled_models, log_likelihood=False
+    )
+    return group(result.posterior, "posterior")
+
+
+def test_truth_holds_noise_and_persistence(simulation, near_one) -> None:
+    for name in ("noise", "persistence"):
+        assert simulation.truth[name].dims == (GAUSSIAN_INDICATOR,)
+    np.testing.assert_array_equal(near_one.truth["persistence"].values, NEAR_ONE)
+
+
+def test_the_design_has_series_of_both_kinds(bundled_data) -> None:
+    exact = exact_conditionals(bundled_data)
+    # trade shares with Russia and the EU, remittances and US aid
+    assert len(exact) >= 4, exact
+    assert "unga_ideal_usa" not in exact and "arms_share_chn" not in exact
+
+
+def test_persistence_near_one_is_recovered(near_one_fit, near_one) -> None:
+    exact = exact_conditionals(near_one.data)
+    draws = near_one_fit["persistence"].sel({GAUSSIAN_INDICATOR: exact})
+    hit = covered(draws, xr.full_like(draws.isel({CHAIN: 0, DRAW: 0}, drop=True), NEAR_ONE))
+    medians = draws.median((CHAIN, DRAW))
+    report = (hit.to_series().to_dict(), medians.to_series().round(3).to_dict())
+    # (seed 20261206: trade_share_rus, remittances_gdp, china_finance, arms_share_west and
+    # us_aid have exact conditionals; 4 of 5 covered, us_aid's interval ends at 0.94;
+    # medians 0.89 to 0.94)
+    assert float(hit.mean()) >= 0.75, report
+    assert float(medians.min()) > 0.85, report
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="attenuated toward 0 where the previous value carries a standard error or sits "
+    "at its bound: the likelihood conditions on the observed residual (module docstring)",
+)
+def test_persistence_near_one_is_recovered_where_values_are_noisy_or_censored(
+    near_one_fit, near_one
+) -> None:
+    exact = set(exact_conditionals(near_one.data))
+    noisy = [k for k in near_one_fit[GAUSSIAN_INDICATOR].values if k not in exact]
+    draws = near_one_fit["persistence"].sel({GAUSSIAN_INDICATOR: noisy})
+    hit = covered(draws, xr.full_like(draws.isel({CHAIN: 0, DRAW: 0}, drop=True), NEAR_ONE))
+    assert float(hit.mean()) >= 0.75, draws.median((CHAIN, DRAW)).to_series().round(3)
