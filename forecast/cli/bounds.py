@@ -52,11 +52,10 @@ def bounded_float(
     ...     print(err.message)
     1.0 is out of range: expected a number from 0.5 up to (not including) 1
     """
-    above = (lambda value: value >= high) if open_high else (lambda value: value > high)
     upto = f"up to (not including) {high}" if open_high else f"to {high}"
 
     def check(value: float | None) -> float | None:
-        if value is not None and (value < low or above(value)):
+        if value is not None and (value < low or value > high or (open_high and value == high)):
             raise typer.BadParameter(
                 f"{value} is out of range: expected a number from {low} {upto}"
             )

@@ -16,6 +16,7 @@ import xarray as xr
 from forecast.dims import CHAIN, DRAW, INDICATOR, PERIOD, POLE, POLES, STATE
 from forecast.model.design import FAMILIES, ModelData, build_model_data
 from forecast.model.fit import fit_alignment_model
+from forecast.model.graph import CENSOR_SENTINEL, censoring_bounds
 from forecast.model.inference import FitSettings
 from forecast.model.likelihoods import GAUSSIAN_INDICATOR
 from forecast.model.trees import group
@@ -43,8 +44,9 @@ def covered(draws: xr.DataArray, truth: xr.DataArray) -> xr.DataArray:
 def exact_conditionals(data: ModelData) -> list[str]:
     """Gaussian indicators with no standard error and no value at a bound in the design."""
     g = data.obs["gaussian"]
-    at_bound = (g.y <= data.lower[g.indicator]) | (g.y >= data.upper[g.indicator])
-    noisy = (g.se > 0) | at_bound
+    # the likelihood's own reading of "at a bound" (a finite censoring bound)
+    lower, upper = censoring_bounds(data)
+    noisy = (g.se > 0) | (lower > -CENSOR_SENTINEL) | (upper < CENSOR_SENTINEL)
     return [
         data.indicators[i]
         for i in data.family_indicators("gaussian")
