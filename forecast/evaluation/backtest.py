@@ -44,6 +44,7 @@ from forecast.evaluation.cells import (
     sort_scores,
 )
 from forecast.evaluation.plan import BacktestPlan, BacktestSettings, make_plan, origin_seed
+from forecast.evaluation.spread import kind_bounds
 from forecast.evaluation.stacked import OriginStack, final_weights, origin_stack, stack_backtest
 from forecast.evaluation.vintage import origin_date, public_at, target_period
 from forecast.model.design import ModelData, build_model_data
@@ -226,7 +227,12 @@ def run_origin(
     scores.insert(
         list(scores.columns).index(OBSERVED) + 1, SCALE, scores[INDICATOR].map(plan.scales)
     )
-    stack = origin_stack(components, cells, scores) if set(COMPONENTS) <= set(components) else None
+    bounds = {k: kind_bounds(plan.codebook[k].kind) for k in plan.indicators}
+    stack = (
+        origin_stack(components, cells, scores, bounds)
+        if set(COMPONENTS) <= set(components)
+        else None
+    )
     record = _fit_record(plan, fitted, time.perf_counter() - started)
     return OriginResult(scores, record, stack)
 

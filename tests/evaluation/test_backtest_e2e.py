@@ -51,7 +51,7 @@ def test_every_model_is_scored_on_the_same_cells(tiny):
     assert done == [2018]
     models = {"alignment", "persistence", "drift", "local_level", "stacked"}
     # the recalibrated stacked forecast is scored beside it (a variant, not kept)
-    assert set(scores[MODEL]) == models | {"stacked:recalibration=pit"}
+    assert set(scores[MODEL]) == models | {"stacked:recalibration=pit", "stacked:spread=learned"}
     cells = {m: set(map(tuple, g[list(CELL_COLUMNS)].to_numpy())) for m, g in scores.groupby(MODEL)}
     assert len({frozenset(c) for c in cells.values()}) == 1
     assert sorted(scores[PERIOD].unique()) == ["2018", "2019", "2020"]
@@ -111,7 +111,8 @@ def test_skill_and_coverage_tables_and_files(tiny, tmp_path):
     _, result, _ = tiny
     skill = skill_table(result.scores)
     assert set(skill["baseline"]) == {"persistence", "drift", "local_level"}
-    assert set(skill[MODEL]) == {"alignment", "stacked", "stacked:recalibration=pit"}
+    variants = {"stacked:recalibration=pit", "stacked:spread=learned"}
+    assert set(skill[MODEL]) == {"alignment", "stacked"} | variants
     assert set(skill[HORIZON]) == {0, 1, 2}
     coverage = coverage_table(result.scores)
     assert {"covered_50", "covered_90"} <= set(coverage.columns)

@@ -10,7 +10,13 @@ import xarray as xr
 
 from forecast.dims import CHAIN, DRAW, HORIZON, INDICATOR, ORIGIN, PERIOD, STATE
 from forecast.evaluation.cells import CELL_COLUMNS, SCALE
-from forecast.evaluation.stacked import RECALIBRATED, OriginStack, stack_backtest, training_cells
+from forecast.evaluation.stacked import (
+    RECALIBRATED,
+    SPREAD_ADJUSTED,
+    OriginStack,
+    stack_backtest,
+    training_cells,
+)
 from forecast.evaluation.stacking import (
     MIN_CELLS,
     best_weights,
@@ -114,7 +120,7 @@ def test_weights_learn_only_from_outcomes_public_at_the_origin(rng):
     assert set(training_cells(stacks, 2012)[ORIGIN]) == {2010}
     assert training_cells(stacks, 2010).empty
     scores, weights = stack_backtest(stacks, [1], ["trade_share"])
-    assert set(scores["model"]) == {"stacked", RECALIBRATED}
+    assert set(scores["model"]) == {"stacked", SPREAD_ADJUSTED, RECALIBRATED}
     assert set(scores[ORIGIN]) == {2010, 2011, 2012}
     # 50 public PIT values at 2012 are too few to recalibrate by: the mixture is the forecast
     assert (weights["recalibration_cells"] == 0).all()
