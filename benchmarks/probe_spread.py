@@ -14,6 +14,9 @@ origin from earlier origins' cells whose outcomes were public then:
 - ``floor=F,keep``: the floor lowered to the plain mixture's own training coverage where
   that is below ``F``;
 
+- ``floor=F,min=N``: ``floor=F`` with ``N`` earlier cells (not 40) needed before a group's
+  own ``(c, p)`` (the pooled one below that);
+
 each per family (``by=family``) or per family and horizon (``by=family,horizon``), with or
 without the shape (``p`` = 1 only: ``shape=no``). Prints skill against persistence and the
 local level and the interval table's 50 % and 90 % coverage by horizon, then coverage by
@@ -63,6 +66,9 @@ RULES = [
     ("floor=0.92,keep", "family", True),
     ("floor=0.93", "family", True),
     ("floor=0.95", "family", True),
+    ("floor=0.92,min=100", "family", True),
+    ("floor=0.92,min=200", "family", True),
+    ("floor=0.92,min=300", "family", True),
 ]
 
 
@@ -72,6 +78,7 @@ def _choose(train: pd.DataFrame, rule: str, allowed: list[int]) -> int:
     if rule == "crps":
         return allowed[int(np.argmin(scaled))]
     floor = float(rule.split(",")[0].removeprefix("floor="))
+    rule = rule.split(",min=")[0]
     if rule.endswith(",keep"):
         floor = min(floor, coverage[allowed.index(GRID.index(IDENTITY))])
     ok = coverage >= floor
@@ -84,15 +91,16 @@ def _choose(train: pd.DataFrame, rule: str, allowed: list[int]) -> int:
 
 def _score(graded: list[pd.DataFrame], rule: str, by: list[str], shape: bool) -> pd.DataFrame:
     allowed = [g for g, (_, p) in enumerate(GRID) if shape or p == SHAPES[0]]
+    least = int(rule.split(",min=")[1]) if ",min=" in rule else 40
     chosen = []
     for cells in graded:
         origin = int(cells["origin"].iloc[0])
         train = public_before(graded, origin)
         pick = np.full(len(cells), GRID.index(IDENTITY))
-        if train is not None and len(train) >= 40:
+        if train is not None and len(train) >= least:
             pick[:] = _choose(train, rule, allowed)
             for key, group in train.groupby(by):
-                if len(group) >= 40:
+                if len(group) >= least:
                     values = key if isinstance(key, tuple) else (key,)
                     mine = np.logical_and.reduce(
                         [(cells[b] == v).to_numpy() for b, v in zip(by, values, strict=True)]
