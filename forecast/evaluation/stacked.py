@@ -9,9 +9,9 @@ scored on its cells with the same scores as every other model.
 
 The mixture (a linear pool) is too wide in the middle: its 50 % intervals covered 0.65 of
 outcomes. Two remedies are scored beside it on the same cells. :data:`SPREAD_ADJUSTED` is the
-spread-adjusted pool (:mod:`forecast.evaluation.spread`): every component scaled about its centre
-by the spread and tail shape of its indicator family, learned like the weights from earlier,
-public cells only (:mod:`forecast.evaluation.spread`). :data:`RECALIBRATED` is the mixture
+spread-adjusted pool (:mod:`forecast.evaluation.spread`): every component scaled about its
+centre by the spread and tail shape of its indicator family, learned like the weights from
+earlier, public cells only. :data:`RECALIBRATED` is the mixture
 recalibrated by the PIT values of the same earlier, public cells
 (:mod:`forecast.evaluation.calibration`), once there are :data:`MIN_RECALIBRATION` of them.
 Both bring the 50 % intervals into line; the first gains CRPS at every horizon but its 90 %
@@ -136,31 +136,21 @@ def value_bounds(cells: pd.DataFrame) -> tuple[NDArray[np.float64], NDArray[np.f
 def adjusted_draws(
     stack: OriginStack, weights: NDArray[np.float64], spread: pd.DataFrame
 ) -> NDArray[np.float64]:
-    """Mix every cell spread-adjusted by its family's ``spread`` and ``shape``."""
+    """Mix every cell spread-adjusted by its family's ``spread`` and ``shape``.
+
+    A family without a row in ``spread`` is mixed as it is (``c = p = 1``).
+    """
     lower, upper = value_bounds(stack.cells)
-    family = stack.cells[INDICATOR].map(indicator_family).to_numpy()
+    family = stack.cells[INDICATOR].map(indicator_family)
+    table = spread.set_index("family")
+    params = np.column_stack(
+        [family.map(table[key]).fillna(1.0).to_numpy(dtype=float) for key in ("spread", "shape")]
+    )
     out = np.empty((len(family), stack.draws[0].shape[1]))
-    for row in spread.to_dict("records"):
-        rows = np.flatnonzero(family == row["family"])
-        if rows.size:
-            out[rows] = adjusted_mixture(
-                [d[rows] for d in stack.draws],
-                weights[rows],
-                float(row["spread"]),
-                float(row["shape"]),
-                lower[rows],
-                upper[rows],
-            )
-    missing = np.flatnonzero(~np.isin(family, spread["family"].to_numpy()))
-    if missing.size:
-        out[missing] = adjusted_mixture(
-            [d[missing] for d in stack.draws],
-            weights[missing],
-            1.0,
-            1.0,
-            lower[missing],
-            upper[missing],
-        )
+    for c, p in np.unique(params, axis=0):
+        rows = np.flatnonzero((params[:, 0] == c) & (params[:, 1] == p))
+        parts = [d[rows] for d in stack.draws]
+        out[rows] = adjusted_mixture(parts, weights[rows], c, p, lower[rows], upper[rows])
     return out
 
 
