@@ -35,6 +35,7 @@ the later origins' cells fell 0.02 to 0.05 below the coverage their training cel
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from itertools import product
 
 import numpy as np
@@ -43,7 +44,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from forecast.dims import INDICATOR
 from forecast.evaluation.scores import covered, crps_draws, interval_bounds, level_label
-from forecast.model.stacked import indicator_family, mix_draws
+from forecast.model.stacked import indicator_family, mix_cells
 
 #: the scale factors ``c`` the backtest searches
 SPREADS = tuple(round(0.4 + 0.1 * i, 1) for i in range(15))
@@ -64,6 +65,39 @@ def kind_bounds(kind: str) -> tuple[float, float]:
     ((0.0, 1.0), (-inf, inf))
     """
     return _BOUNDS.get(kind, (-np.inf, np.inf))
+
+
+@dataclass(frozen=True)
+class _Deviations:
+    """A block of draws ``(..., n)`` standardised about each row's median."""
+
+    draws: NDArray[np.float64]
+    centre: NDArray[np.float64]
+    scale: NDArray[np.float64]  # 1 where the row has no usable spread
+    usable: NDArray[np.bool_]
+    z: NDArray[np.float64]
+
+    @classmethod
+    def of(cls, draws: ArrayLike) -> _Deviations:
+        x = np.asarray(draws, dtype=float)
+        centre = np.median(x, axis=-1, keepdims=True)
+        scale = np.std(x, axis=-1, keepdims=True)
+        usable = np.isfinite(scale) & (scale > 0)
+        scale = np.where(usable, scale, 1.0)
+        return cls(x, centre, scale, usable, (x - centre) / scale)
+
+    def tails(self, shape: float) -> NDArray[np.float64]:
+        """Return the deviations with tail exponent ``shape``, on the draws' scale."""
+        return np.asarray(self.scale * np.sign(self.z) * np.abs(self.z) ** shape)
+
+    def moved(
+        self, tails: NDArray[np.float64], spread: float, lower: ArrayLike, upper: ArrayLike
+    ) -> NDArray[np.float64]:
+        """Return the draws at ``centre + spread * tails``, clipped to their range."""
+        low = np.asarray(lower, dtype=float)[..., None]
+        high = np.asarray(upper, dtype=float)[..., None]
+        moved = np.clip(self.centre + spread * tails, low, high)
+        return np.where(self.usable, moved, self.draws)
 
 
 def adjust_spread(
@@ -101,18 +135,10 @@ def adjust_spread(
     """
     if not (spread > 0 and shape > 0):
         raise ValueError(f"spread and shape must be positive, got {spread} and {shape}")
-    x = np.asarray(draws, dtype=float)
     if (spread, shape) == IDENTITY:
-        return x.copy()
-    centre = np.median(x, axis=-1, keepdims=True)
-    scale = np.std(x, axis=-1, keepdims=True)
-    ok = np.isfinite(scale) & (scale > 0)
-    safe = np.where(ok, scale, 1.0)
-    z = (x - centre) / safe
-    moved = centre + spread * safe * np.sign(z) * np.abs(z) ** shape
-    low = np.asarray(lower, dtype=float)[..., None]
-    high = np.asarray(upper, dtype=float)[..., None]
-    return np.where(ok, np.clip(moved, low, high), x)
+        return np.array(draws, dtype=float)
+    deviations = _Deviations.of(draws)
+    return deviations.moved(deviations.tails(shape), spread, lower, upper)
 
 
 #: the ``(c, p)`` pairs searched, in the order of :func:`grid_statistics`' columns
@@ -123,16 +149,6 @@ COVERAGE_FLOOR = 0.92
 LEVEL = 0.9
 #: fewest training cells for a family's own parameters; fewer take the pooled ones
 MIN_CELLS = 40
-
-
-def _mix(parts: Sequence[NDArray[np.float64]], weights: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Mix ``(cells, n)`` component draws with per-cell ``weights (cells, 3)``."""
-    out = np.empty(parts[0].shape)
-    keys = [tuple(w) for w in np.asarray(weights, dtype=float)]
-    for key in dict.fromkeys(keys):
-        rows = np.array([i for i, k in enumerate(keys) if k == key])
-        out[rows] = mix_draws([p[rows] for p in parts], np.array(key))
-    return out
 
 
 def adjusted_mixture(
@@ -152,7 +168,7 @@ def adjusted_mixture(
     >>> adjusted_mixture([a, b, b], w, 0.5, 1.0, np.array([-np.inf]), np.array([np.inf])).tolist()
     [[0.5, 11.0]]
     """
-    return _mix([adjust_spread(d, spread, shape, lower, upper) for d in components], weights)
+    return mix_cells([adjust_spread(d, spread, shape, lower, upper) for d in components], weights)
 
 
 def grid_statistics(
@@ -167,30 +183,21 @@ def grid_statistics(
     The coverage columns are ``covered50_<g>`` and ``covered90_<g>`` (0 or 1); the 90 % one
     is what the floor bounds, the 50 % one is kept for reports.
 
-    Each component's standardised deviations are raised to each shape once and scaled by each
-    spread (the same values :func:`adjusted_mixture` gives, without recomputing the centres).
+    Each component is standardised once and its deviations raised to each shape once (the
+    values :func:`adjusted_mixture` gives, without recomputing them for every grid point).
     """
     obs = np.asarray(observed, dtype=float)
-    low, high = np.asarray(lower, dtype=float)[:, None], np.asarray(upper, dtype=float)[:, None]
-    prepared = []
-    for draws in components:
-        x = np.asarray(draws, dtype=float)
-        centre = np.median(x, axis=-1, keepdims=True)
-        scale = np.std(x, axis=-1, keepdims=True)
-        ok = np.isfinite(scale) & (scale > 0)
-        safe = np.where(ok, scale, 1.0)
-        prepared.append((x, centre, safe, ok, (x - centre) / safe))
+    prepared = [_Deviations.of(draws) for draws in components]
     columns: dict[str, NDArray[np.float64]] = {}
     for shape in SHAPES:
-        tails = [safe * np.sign(z) * np.abs(z) ** shape for _, _, safe, _, z in prepared]
+        tails = [d.tails(shape) for d in prepared]
         for spread in SPREADS:
-            parts = [
-                np.where(ok, np.clip(centre + spread * t, low, high), x)
-                for (x, centre, _, ok, _), t in zip(prepared, tails, strict=True)
-            ]
             if (spread, shape) == IDENTITY:
-                parts = [x for x, *_ in prepared]
-            mixed = _mix(parts, weights)
+                parts = [d.draws for d in prepared]
+            else:
+                pairs = zip(prepared, tails, strict=True)
+                parts = [d.moved(t, spread, lower, upper) for d, t in pairs]
+            mixed = mix_cells(parts, weights)
             g = GRID.index((spread, shape))
             columns[f"crps_{g}"] = np.asarray(crps_draws(obs, mixed), dtype=float)
             for level in (0.5, LEVEL):

@@ -36,7 +36,7 @@ from forecast.evaluation.scores import ensemble_scores
 from forecast.evaluation.spread import adjusted_mixture, grid_statistics, learned_spread
 from forecast.evaluation.stacking import learned_weights, mixture_statistics
 from forecast.evaluation.vintage import origin_date
-from forecast.model.stacked import COMPONENTS, STACKED, indicator_family, mix_draws, weights_for
+from forecast.model.stacked import COMPONENTS, STACKED, indicator_family, mix_cells, weights_for
 
 #: fewest earlier PIT values a recalibration is learned from (fewer: none)
 MIN_RECALIBRATION = 200
@@ -119,10 +119,7 @@ def cell_weights(stack: OriginStack, table: pd.DataFrame) -> NDArray[np.float64]
 
 def mixture_draws(stack: OriginStack, table: pd.DataFrame) -> NDArray[np.float64]:
     """Mix the components' draws of every cell of one origin: ``(cells, draws)``."""
-    weights = cell_weights(stack, table)
-    return np.stack(
-        [mix_draws([d[row] for d in stack.draws], weights[row]) for row in range(len(weights))]
-    )
+    return mix_cells(stack.draws, cell_weights(stack, table))
 
 
 def value_bounds(cells: pd.DataFrame) -> tuple[NDArray[np.float64], NDArray[np.float64]]:

@@ -295,3 +295,25 @@ def mix_draws(
         counts[j] += 1
     pieces = [d[..., :c] for d, c in zip(draws, counts, strict=True) if c > 0]
     return np.concatenate(pieces, axis=-1)
+
+
+def mix_cells(
+    draws: Sequence[NDArray[np.float64]], weights: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """Mix ``(cells, n)`` component draws with each cell's own weights, ``(cells, components)``.
+
+    Cells with the same weights are mixed together by :func:`mix_draws`, so a cell's mixture
+    is the one :func:`mix_draws` gives it alone.
+
+    Examples
+    --------
+    >>> a, b = np.zeros((2, 4)), np.ones((2, 4))
+    >>> mix_cells([a, b, b], np.array([[0.75, 0.25, 0.0], [0.0, 1.0, 0.0]])).tolist()
+    [[0.0, 0.0, 0.0, 1.0], [1.0, 1.0, 1.0, 1.0]]
+    """
+    out = np.empty(np.shape(draws[0]))
+    keys = [tuple(w) for w in np.asarray(weights, dtype=float)]
+    for key in dict.fromkeys(keys):
+        rows = np.array([i for i, k in enumerate(keys) if k == key])
+        out[rows] = mix_draws([d[rows] for d in draws], np.array(key))
+    return out
