@@ -17,6 +17,7 @@ import pymc as pm
 import pytensor
 import pytensor.tensor as pt
 import xarray as xr
+from numpy.typing import NDArray
 
 from forecast.dims import INDICATOR, PERIOD, STATE
 from forecast.interrupts import sigint_noticed
@@ -177,6 +178,10 @@ def constant_dataset(data: ModelData, spec: AlignmentSpec) -> xr.Dataset:
             "scale": (INDICATOR, data.scale),
             "offset": (INDICATOR, data.offset),
             "typical_trials": ((INDICATOR, STATE), data.typical_trials),
+            # each kind's bounds, standardised (infinite where none): after a value there
+            # the filtered carry starts a series afresh, in the projection as in the fit
+            "lower": (INDICATOR, _bounds(data.lower, len(data.indicators), -np.inf)),
+            "upper": (INDICATOR, _bounds(data.upper, len(data.indicators), np.inf)),
         },
         coords=ind | {STATE: list(data.states)},
         attrs={
@@ -185,8 +190,14 @@ def constant_dataset(data: ModelData, spec: AlignmentSpec) -> xr.Dataset:
             "drift_damping": spec.projection.drift_damping,
             "deviation": spec.deviation,
             "deviation_initial_sd": spec.priors.deviation_initial_sd,
+            "carry": spec.carry,
         },
     )
+
+
+def _bounds(values: NDArray, n: int, default: float) -> NDArray:
+    """Return a kind's bound per indicator (``default`` for all where there are none)."""
+    return np.asarray(values, dtype=float) if values.size else np.full(n, default)
 
 
 def pointwise_log_likelihood(

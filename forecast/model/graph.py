@@ -43,11 +43,13 @@ from forecast.errors import DataError
 from forecast.model.design import FAMILIES, ModelData, Observations
 from forecast.model.likelihoods import (
     BINOMIAL_INDICATOR,
+    GAUSSIAN_FAMILY,
     GAUSSIAN_INDICATOR,
     LinearPredictor,
     add_binary_likelihood,
     add_binomial_likelihood,
     add_gaussian_likelihood,
+    gaussian_families,
     obs_dim,
 )
 from forecast.model.likelihoods import deviation_variance as deviation_variance
@@ -76,6 +78,7 @@ def model_coords(data: ModelData) -> dict[str, tuple[str, ...]]:
         ),
         GAUSSIAN_INDICATOR: tuple(data.indicators[i] for i in gauss),
         BINOMIAL_INDICATOR: tuple(data.indicators[i] for i in binom),
+        GAUSSIAN_FAMILY: gaussian_families(data),
     }
 
 
@@ -154,6 +157,15 @@ def observation_arrays(data: ModelData) -> dict[str, NDArray]:
             lower, upper = censoring_bounds(data)
             arrays["gaussian_obs_lower"] = lower
             arrays["gaussian_obs_upper"] = upper
+            # what the filtered carry needs of the previous value: its standard error and
+            # whether it sat at its bound (censored: its deviation is not known)
+            censored = (lower > -CENSOR_SENTINEL) | (upper < CENSOR_SENTINEL)
+            prev_se = np.zeros(len(obs))
+            prev_censored = np.zeros(len(obs))
+            prev_se[has_prev] = obs.se[obs.previous[has_prev]]
+            prev_censored[has_prev] = censored[obs.previous[has_prev]]
+            arrays["gaussian_obs_previous_se"] = prev_se.astype(REAL_DTYPE)
+            arrays["gaussian_obs_previous_censored"] = prev_censored.astype(REAL_DTYPE)
     arrays["centring_weight"] = centring_weights(data).astype(REAL_DTYPE)
     return arrays
 

@@ -9,17 +9,21 @@ enter; the observation arrays are the graph's ``pymc.Data`` (see
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 
 from forecast.model.design import ModelData
+from forecast.model.project import carry_gain
 from forecast.model.spec import AlignmentSpec
+from forecast.model.stacked import indicator_family
 
 #: extra dims of the likelihoods' own parameters
 GAUSSIAN_INDICATOR = "gaussian_indicator"
 BINOMIAL_INDICATOR = "binomial_indicator"
+GAUSSIAN_FAMILY = "gaussian_family"
 
 
 def obs_dim(family: str) -> str:
@@ -94,6 +98,54 @@ class LinearPredictor:
         return level + self.loading_signed[ind] * theta_bar
 
 
+def deviation_marginal_variance(noise: Any, phi: Any, spec: AlignmentSpec) -> Any:
+    """Marginal variance of an AR(1) deviation: a series' first value's variance.
+
+    On tensors and arrays alike: ``noise^2`` for ``deviation = "stationary"``; for
+    ``"innovation"``, the stationary variance ``noise^2 / (1 - phi^2)`` capped at
+    ``deviation_initial_sd^2``.
+
+    Examples
+    --------
+    >>> from forecast.model.spec import AlignmentSpec
+    >>> spec = AlignmentSpec(indicators=("x",), reference=())
+    >>> float(deviation_marginal_variance(0.5, 0.9, spec))
+    0.25
+    """
+    if spec.deviation == "stationary":
+        return noise**2
+    return 1.0 / ((1.0 - phi**2) / noise**2 + 1.0 / spec.priors.deviation_initial_sd**2)
+
+
+def gaussian_persistence(data: ModelData, spec: AlignmentSpec) -> pt.TensorVariable:
+    """Add the ``persistence`` of each Gaussian indicator's AR(1) deviation.
+
+    ``persistence_by = "indicator"``: one Beta prior per indicator. ``"family"``: one per
+    indicator family (:func:`forecast.model.stacked.indicator_family`: the three arms shares
+    share one), stored as ``persistence_family`` and mapped back to a deterministic
+    ``persistence`` per indicator, so the projection reads it alike. Sharing identifies a
+    persistence that a series of zeros leaves weakly identified (few consecutive values).
+    """
+    p = spec.priors
+    if spec.persistence_by == "indicator":
+        return pm.Beta(
+            "persistence", p.persistence_alpha, p.persistence_beta, dims=GAUSSIAN_INDICATOR
+        )
+    families = gaussian_families(data)
+    shared = pm.Beta(
+        "persistence_family", p.persistence_alpha, p.persistence_beta, dims=GAUSSIAN_FAMILY
+    )
+    names = [data.indicators[i] for i in data.family_indicators("gaussian")]
+    index = np.array([families.index(indicator_family(n)) for n in names], dtype=np.int64)
+    return pm.Deterministic("persistence", shared[index], dims=GAUSSIAN_INDICATOR)
+
+
+def gaussian_families(data: ModelData) -> tuple[str, ...]:
+    """Families of the Gaussian indicators, in the order of their first member."""
+    names = [data.indicators[i] for i in data.family_indicators("gaussian")]
+    return tuple(dict.fromkeys(indicator_family(n) for n in names))
+
+
 def add_gaussian_likelihood(
     arrays: dict[str, pt.TensorVariable], spec: AlignmentSpec, predictor: LinearPredictor
 ) -> None:
@@ -102,26 +154,37 @@ def add_gaussian_likelihood(
     Each Gaussian indicator deviates from the latent by its own AR(1) process
     (autocorrelation ``persistence`` per period of its own frequency, scale ``noise``: see
     :func:`deviation_variance`), so a series' persistent idiosyncrasies need not be
-    explained by the latent. The likelihood is the exact sequence of one-step
-    conditionals, gaps included: ``r_t | r_prev ~ N(phi^d r_prev, variance)``.
+    explained by the latent. The likelihood is the sequence of one-step conditionals, gaps
+    included: ``r_t | r_prev ~ N(phi^d r_prev, variance)`` with ``carry = "observed"``.
+    With ``carry = "filtered"`` the previous residual is first shrunk to its expected
+    deviation (:func:`carry_gain`) and the rest of its uncertainty added to the variance,
+    and a series starts afresh after a value at its bound (only "at or beyond" is known
+    there): a one-step approximation to the Kalman filter of deviation plus error.
+    ``"filtered_se"`` shrinks alike but carries a value at its bound as observed.
     """
     p = spec.priors
     noise = pm.LogNormal("noise", np.log(p.noise_sd), p.noise_log_sd, dims=GAUSSIAN_INDICATOR)
-    persistence = pm.Beta(
-        "persistence", p.persistence_alpha, p.persistence_beta, dims=GAUSSIAN_INDICATOR
-    )
+    persistence = gaussian_persistence(predictor.data, spec)
     local = arrays["gaussian_obs_local"]
     y = arrays["gaussian_obs_y"]
     mu = predictor("gaussian")
     has_prev = arrays["gaussian_obs_has_previous"]
-    phi_d = persistence[local] ** arrays["gaussian_obs_gap"]
+    gap = arrays["gaussian_obs_gap"]
+    if spec.carry == "filtered":
+        has_prev = has_prev * (1.0 - arrays["gaussian_obs_previous_censored"])
+    filtered = spec.carry in ("filtered", "filtered_se")
+    phi_d = persistence[local] ** gap
     # observations are sorted by series, so a previous observation is the row above
     resid = y - mu
     resid_prev = pt.concatenate([pt.zeros((1,)), resid[:-1]])
-    carry = has_prev * phi_d * resid_prev
-    variance = deviation_variance(
-        noise[local], persistence[local], arrays["gaussian_obs_gap"], has_prev, spec
-    )
+    variance = deviation_variance(noise[local], persistence[local], gap, has_prev, spec)
+    if filtered:
+        marginal = deviation_marginal_variance(noise[local], persistence[local], spec)
+        k = carry_gain(marginal, arrays["gaussian_obs_previous_se"])
+        carry = has_prev * phi_d * k * resid_prev
+        variance = variance + has_prev * phi_d**2 * marginal * (1.0 - k)
+    else:
+        carry = has_prev * phi_d * resid_prev
     # a value published with a standard error adds its variance; a value at its kind's
     # bound (an arms share of 0) is censored there (see graph.censoring_bounds)
     sigma = pt.sqrt(variance + arrays["gaussian_obs_se"] ** 2)

@@ -11,6 +11,8 @@ value of each series. Shares whose draws fall beyond the clip are the model's ex
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import xarray as xr
@@ -175,6 +177,21 @@ def variance_gain(phi: NDArray, gap: int) -> NDArray:
     return np.sum(q[..., None] ** np.arange(gap), axis=-1)
 
 
+def carry_gain(marginal: Any, previous_se: Any) -> Any:
+    """Share of the previous residual that is deviation: ``v / (v + se^2)``.
+
+    The filtered carry (``carry = "filtered"``) carries ``phi^d k r`` instead of ``phi^d r``:
+    a residual published with a standard error is the deviation plus that error, and
+    carrying it whole attenuates the persistence toward 0 (errors in variables).
+
+    Examples
+    --------
+    >>> float(carry_gain(0.25, 0.0)), float(carry_gain(0.25, 0.5))
+    (1.0, 0.5)
+    """
+    return marginal / (marginal + previous_se**2)
+
+
 def _ar_deviations(
     posterior: xr.DataTree,
     indicator: str,
@@ -200,6 +217,9 @@ def _ar_deviations(
     eps = rng.standard_normal((n_chain, n_draw, n_state, n_period))
     first_sd = np.sqrt(1.0 / ((1.0 - phi**2) / noise**2 + 1.0 / cap**2)) if innovation else noise
     dev = first_sd[..., None] * eps
+    carry = str(const.attrs.get("carry", "observed"))
+    filtered = carry in ("filtered", "filtered_se")
+    marginal = first_sd[:, :, 0] ** 2
     y = group(posterior, "observed_data")["y_gaussian"]
     dim = y.dims[0]
     mine = y[f"{dim}_{INDICATOR}"].values == indicator
@@ -207,6 +227,10 @@ def _ar_deviations(
     obs_period = [parse_period(p) for p in y[f"{dim}_{PERIOD}"].values[mine]]
     obs_y = y.values[mine]
     obs_se = y[f"{dim}_se"].values[mine] if f"{dim}_se" in y.coords else np.zeros(mine.sum())
+    at_bound = np.zeros(obs_y.size, dtype=bool)
+    if carry == "filtered" and "lower" in const:
+        low, high = (float(const[b].sel({INDICATOR: indicator})) for b in ("lower", "upper"))
+        at_bound = (obs_y <= low + 1e-9) | (obs_y >= high - 1e-9)
     targets = {format_period(p): j for j, p in enumerate(periods)}
     states = [str(v) for v in eta[STATE].values]
     for s_pos, state in enumerate(states):
@@ -221,14 +245,19 @@ def _ar_deviations(
         for j, period in enumerate(periods):
             while last_obs + 1 < len(rows) and obs_period[rows[last_obs + 1]] < period:
                 last_obs += 1
-            if last_obs < 0:
+            # after a value at its bound the filtered carry starts afresh, as its likelihood
+            if last_obs < 0 or at_bound[rows[last_obs]]:
                 continue
             gap = (period - obs_period[rows[last_obs]]).n
             phi_d = phi[:, :, 0] ** gap
             gain = variance_gain(phi[:, :, 0], gap) if innovation else 1.0 - phi_d**2
-            dev[:, :, s_pos, j] = (
-                phi_d * resid[:, :, last_obs] + noise[:, :, 0] * np.sqrt(gain) * eps[:, :, s_pos, j]
-            )
+            sd = noise[:, :, 0] * np.sqrt(gain)
+            k: NDArray | float = 1.0
+            if filtered:
+                # the last value's expected deviation given its standard error (likelihoods)
+                k = carry_gain(marginal, obs_se[rows[last_obs]])
+                sd = np.sqrt(sd**2 + phi_d**2 * marginal * (1.0 - k))
+            dev[:, :, s_pos, j] = phi_d * k * resid[:, :, last_obs] + sd * eps[:, :, s_pos, j]
         # a value published with a standard error: the series' median one, as the likelihood
         se = float(np.median(obs_se[rows]))
         if se > 0:

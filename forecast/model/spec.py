@@ -19,6 +19,15 @@ from forecast.tomlfile import check_finite, check_keys, expect_type, parse_toml,
 DEFAULT_MODEL = Path(__file__).resolve().parents[2] / "models" / "alignment.toml"
 #: how a Gaussian indicator's AR(1) deviation is scaled (see forecast.model.graph)
 DEVIATIONS = ("stationary", "innovation")
+#: what a Gaussian series carries into its next value (see forecast.model.likelihoods):
+#: its observed residual; its expected deviation given the value's standard error, with a
+#: fresh start after a value at its bound; or the expected deviation only
+CARRIES = ("observed", "filtered", "filtered_se")
+#: which indicators share one persistence of their AR(1) deviations
+PERSISTENCE_SHARING = ("indicator", "family")
+#: options added after weights and ledger entries were keyed on spec hashes: at their
+#: defaults they are left out of :meth:`AlignmentSpec.to_dict`, so those hashes still hold
+_HASH_NEUTRAL_DEFAULTS = {"carry": "observed", "persistence_by": "indicator"}
 
 
 @dataclass(frozen=True)
@@ -84,6 +93,8 @@ class AlignmentSpec:
     overdispersion: bool = True
     share_clip: float = 0.01
     deviation: str = "stationary"
+    carry: str = "observed"
+    persistence_by: str = "indicator"
     priors: Priors = field(default_factory=Priors)
     sampler: SamplerSettings = field(default_factory=SamplerSettings)
     projection: ProjectionSettings = field(default_factory=ProjectionSettings)
@@ -93,8 +104,16 @@ class AlignmentSpec:
         return dict(self.reference)[pole]
 
     def to_dict(self) -> dict[str, Any]:
-        """Return a JSON-serialisable description (stored in every run's manifest)."""
-        return asdict(self)
+        """Return a JSON-serialisable description (stored in every run's manifest).
+
+        Options at their :data:`_HASH_NEUTRAL_DEFAULTS` are left out (they did not exist when
+        the installed stacking weights and earlier ledger entries were hashed).
+        """
+        out = asdict(self)
+        for key, default in _HASH_NEUTRAL_DEFAULTS.items():
+            if out[key] == default:
+                del out[key]
+        return out
 
     @property
     def sha256(self) -> str:
@@ -213,6 +232,8 @@ _MODEL_DEFAULTS: dict[str, Any] = {
     "overdispersion": True,
     "share_clip": 0.01,
     "deviation": "stationary",
+    "carry": "observed",
+    "persistence_by": "indicator",
 }
 
 
@@ -236,6 +257,16 @@ def _model_table(path: Path, model: dict[str, Any]) -> dict[str, Any]:
         raise SpecError(
             path, f"deviation must be one of {', '.join(DEVIATIONS)}", key="model.deviation"
         )
+    carry = expect_type(path, "model.carry", out["carry"], str)
+    if carry not in CARRIES:
+        raise SpecError(path, f"carry must be one of {', '.join(CARRIES)}", key="model.carry")
+    persistence_by = expect_type(path, "model.persistence_by", out["persistence_by"], str)
+    if persistence_by not in PERSISTENCE_SHARING:
+        raise SpecError(
+            path,
+            f"persistence_by must be one of {', '.join(PERSISTENCE_SHARING)}",
+            key="model.persistence_by",
+        )
     clip = float(expect_type(path, "model.share_clip", out["share_clip"], (int, float)))
     if not 0 < clip < 0.5:
         raise SpecError(path, "share_clip must be in (0, 0.5)", key="model.share_clip")
@@ -247,6 +278,8 @@ def _model_table(path: Path, model: dict[str, Any]) -> dict[str, Any]:
         "overdispersion": overdispersion,
         "share_clip": clip,
         "deviation": deviation,
+        "carry": carry,
+        "persistence_by": persistence_by,
     }
 
 

@@ -14,9 +14,16 @@ on the standardised scale, as large as the deviations) or recorded at its bound 
 share of 0, a quarter of the US trade shares) is not, and the persistence is attenuated
 toward 0 (errors in variables): at a truth of 0.95, posterior medians 0.25 to 0.74 for the
 UN ideal points, 0.32 for ``trade_share_usa``, 0.50 for ``arms_share_chn``.
+
+The spec options ``carry = "filtered"`` (the previous residual shrunk to its expected
+deviation, a fresh start after a value at its bound) and ``persistence_by = "family"`` (one
+persistence per indicator family) are fitted to the same simulation (marked ``slow``: a
+model of its own to compile).
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -24,7 +31,7 @@ import xarray as xr
 
 from forecast.dims import CHAIN, DRAW
 from forecast.model.fit import fit_alignment_model
-from forecast.model.likelihoods import GAUSSIAN_INDICATOR
+from forecast.model.likelihoods import GAUSSIAN_FAMILY, GAUSSIAN_INDICATOR
 from forecast.model.simulate import DEFAULT_TRUTH, simulate
 from forecast.model.trees import group
 from tests.model.conftest import TRUE_LOADINGS
@@ -89,3 +96,25 @@ def test_persistence_near_one_is_recovered_where_values_are_noisy_or_censored(
     draws = near_one_fit["persistence"].sel({GAUSSIAN_INDICATOR: noisy})
     hit = covered(draws, xr.full_like(draws.isel({CHAIN: 0, DRAW: 0}, drop=True), NEAR_ONE))
     assert float(hit.mean()) >= 0.75, draws.median((CHAIN, DRAW)).to_series().round(3)
+
+
+@pytest.fixture(scope="module")
+def filtered_fit(near_one, default_spec, compiled_models) -> xr.Dataset:
+    spec = replace(default_spec, carry="filtered", persistence_by="family")
+    result = fit_alignment_model(
+        near_one.data, spec, SETTINGS, compiled=compiled_models, log_likelihood=False
+    )
+    return group(result.posterior, "posterior")
+
+
+@pytest.mark.slow
+def test_the_filtered_carry_recovers_the_persistence_of_noisy_families(filtered_fit) -> None:
+    draws = filtered_fit["persistence_family"]
+    truth = xr.full_like(draws.isel({CHAIN: 0, DRAW: 0}, drop=True), NEAR_ONE)
+    hit = covered(draws, truth)
+    medians = draws.median((CHAIN, DRAW)).to_series().round(3)
+    # the families whose values carry standard errors or sit at their bounds
+    noisy = ["unga_ideal", "arms_share", "trade_share"]
+    assert set(noisy) <= set(filtered_fit[GAUSSIAN_FAMILY].values)
+    assert bool(hit.sel({GAUSSIAN_FAMILY: noisy}).all()), medians
+    assert float(medians[noisy].min()) > 0.85, medians
