@@ -285,7 +285,8 @@ def test_sigint_while_predict_writes_leaves_the_old_files(
         return real(forecast)
 
     monkeypatch.setattr(summaries, "indicator_table", indicator_table)
-    result = run_cli(["predict", str(bundled_run.path), "--out", str(out)], capsys)
+    # no progress lines: a busy machine takes long enough to print them
+    result = run_cli(["predict", str(bundled_run.path), "--out", str(out), "--no-progress"], capsys)
     _assert_interrupted(result.code, result.err)
     assert {p.name: p.read_text() for p in out.iterdir()} == before
 
@@ -304,7 +305,8 @@ def test_sigint_as_predict_renames_keeps_all_three_new_files(
         ctrl_c()  # after the first rename: held until the other two are done
 
     monkeypatch.setattr(atomic.os, "replace", replace)
-    result = run_cli(["predict", str(bundled_run.path), "--out", str(out)], capsys)
+    # no progress lines: a busy machine takes long enough to print them
+    result = run_cli(["predict", str(bundled_run.path), "--out", str(out), "--no-progress"], capsys)
     _assert_interrupted(
         result.code,
         result.err,
