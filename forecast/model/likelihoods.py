@@ -17,7 +17,7 @@ import pytensor.tensor as pt
 
 from forecast.model.design import ModelData
 from forecast.model.project import carry_gain
-from forecast.model.spec import AlignmentSpec
+from forecast.model.spec import FILTERED_CARRIES, AlignmentSpec
 from forecast.model.stacked import indicator_family
 
 #: extra dims of the likelihoods' own parameters
@@ -54,7 +54,7 @@ def deviation_variance(
     safe = pt.switch(near_one, 0.5, q)
     steps = pt.maximum(gap, 1.0)
     gain = pt.switch(near_one, steps, (1.0 - safe**steps) / (1.0 - safe))
-    initial = 1.0 / ((1.0 - q) / noise**2 + 1.0 / spec.priors.deviation_initial_sd**2)
+    initial = deviation_marginal_variance(noise, phi, spec)
     return pt.switch(has_prev > 0, noise**2 * gain, initial)
 
 
@@ -107,7 +107,7 @@ def deviation_marginal_variance(noise: Any, phi: Any, spec: AlignmentSpec) -> An
 
     Examples
     --------
-    >>> from forecast.model.spec import AlignmentSpec
+    >>> from forecast.model.spec import FILTERED_CARRIES, AlignmentSpec
     >>> spec = AlignmentSpec(indicators=("x",), reference=())
     >>> float(deviation_marginal_variance(0.5, 0.9, spec))
     0.25
@@ -172,7 +172,7 @@ def add_gaussian_likelihood(
     gap = arrays["gaussian_obs_gap"]
     if spec.carry == "filtered":
         has_prev = has_prev * (1.0 - arrays["gaussian_obs_previous_censored"])
-    filtered = spec.carry in ("filtered", "filtered_se")
+    filtered = spec.carry in FILTERED_CARRIES
     phi_d = persistence[local] ** gap
     # observations are sorted by series, so a previous observation is the row above
     resid = y - mu

@@ -29,6 +29,7 @@ from forecast.dims import (
     STATE,
 )
 from forecast.errors import ForecastError
+from forecast.model.spec import FILTERED_CARRIES
 from forecast.model.transforms import GAUSSIAN_KINDS, from_link, inverse_logit, to_link
 from forecast.model.trees import group
 from forecast.periods import (
@@ -218,7 +219,7 @@ def _ar_deviations(
     first_sd = np.sqrt(1.0 / ((1.0 - phi**2) / noise**2 + 1.0 / cap**2)) if innovation else noise
     dev = first_sd[..., None] * eps
     carry = str(const.attrs.get("carry", "observed"))
-    filtered = carry in ("filtered", "filtered_se")
+    filtered = carry in FILTERED_CARRIES
     marginal = first_sd[:, :, 0] ** 2
     y = group(posterior, "observed_data")["y_gaussian"]
     dim = y.dims[0]

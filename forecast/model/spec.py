@@ -23,6 +23,8 @@ DEVIATIONS = ("stationary", "innovation")
 #: its observed residual; its expected deviation given the value's standard error, with a
 #: fresh start after a value at its bound; or the expected deviation only
 CARRIES = ("observed", "filtered", "filtered_se")
+#: the carries that shrink the previous residual to its expected deviation
+FILTERED_CARRIES = ("filtered", "filtered_se")
 #: which indicators share one persistence of their AR(1) deviations
 PERSISTENCE_SHARING = ("indicator", "family")
 #: options added after weights and ledger entries were keyed on spec hashes: at their
