@@ -1,12 +1,13 @@
 """The filtered carry and the persistence shared by an indicator family (spec options).
 
-``carry = "filtered"`` carries a series' previous residual shrunk to its expected deviation
-(``k = v / (v + se^2)``) and starts afresh after a value at its bound; ``persistence_by =
-"family"`` gives the indicators of one family (the three arms shares, the four trade shares,
-the three UN ideal points) one persistence. Here: the spec, the graph's arrays, the
-likelihood's mean and scale against a NumPy transcription at one point, and the projection
-against its closed form. Nothing here samples; the recovery fit is in
-``test_recovery_persistence``.
+Left out of a spec, the options fall back to ``carry = "observed"`` and ``persistence_by =
+"indicator"``, and stay out of its hash. ``carry = "filtered"`` carries a series' previous
+residual shrunk to its expected deviation (``k = v / (v + se^2)``) and starts afresh after a
+value at its bound; ``persistence_by = "family"`` gives the indicators of one family (the
+three arms shares, the four trade shares, the three UN ideal points) one persistence.
+Here: the spec, the graph's arrays, the likelihood's mean and scale against a NumPy
+transcription at one point, and the projection against its closed form. Nothing here
+samples; the recovery fit is in ``test_recovery_persistence``.
 """
 
 from __future__ import annotations
@@ -57,9 +58,17 @@ def default_data(codebook: Codebook):
     return spec, build_model_data(read_panel(DEFAULT_PANEL, codebook), spec, codebook)
 
 
+#: the options' fallbacks when a spec leaves them out
+OBSERVED = {"carry": "observed", "persistence_by": "indicator"}
+#: the hash of the bundled spec with those fallbacks: earlier ledger entries carry it
+OBSERVED_MODEL_SHA256 = "3840c3ae339c0210f1792adafcc61011c7f8bf52e869cc8e57339b99e49a9898"
+
+
 def with_model_options(text: str, **options: str) -> str:
+    """``text`` with ``options`` set in its ``[model]`` table (replacing lines it has)."""
+    kept = [ln for ln in text.splitlines(keepends=True) if ln.split(" = ")[0] not in options]
     lines = "".join(f'{k} = "{v}"\n' for k, v in options.items())
-    return text.replace("[model]\n", "[model]\n" + lines, 1)
+    return "".join(kept).replace("[model]\n", "[model]\n" + lines, 1)
 
 
 def test_the_spec_reads_both_options(codebook: Codebook) -> None:
@@ -80,11 +89,20 @@ def test_an_unknown_option_is_refused_naming_its_key(
         parse_model_spec(text, codebook)
 
 
-def test_the_defaults_leave_the_hashes_as_they_were(codebook: Codebook) -> None:
+def test_the_fallbacks_leave_the_hashes_as_they_were(codebook: Codebook) -> None:
     spec = load_model_spec(DEFAULT_MODEL, codebook)
-    assert "carry" not in spec.to_dict() and "persistence_by" not in spec.to_dict()
-    # the installed weights were learned before the options existed and still fit
+    # the installed weights were learned by the backtest of this very model
     assert read_weights(STACKING).model_sha256 == spec.model_sha256
+    # at their fallbacks the options stay out of the hashed text: a spec written before they
+    # existed keeps its hash, and so do the runs and ledger entries made with it
+    fallback = replace(spec, **OBSERVED)
+    assert "carry" not in fallback.to_dict() and "persistence_by" not in fallback.to_dict()
+    assert fallback.model_sha256 == OBSERVED_MODEL_SHA256
+    text = DEFAULT_MODEL.read_text(encoding="utf-8")
+    unset = "".join(
+        ln for ln in text.splitlines(keepends=True) if ln.split(" = ")[0] not in OBSERVED
+    )
+    assert parse_model_spec(unset, codebook).model_sha256 == OBSERVED_MODEL_SHA256
     assert replace(spec, carry="filtered").model_sha256 != spec.model_sha256
 
 
@@ -119,6 +137,7 @@ def gaussian_mean_and_sd(model, point: dict) -> tuple[np.ndarray, np.ndarray, np
 @pytest.mark.parametrize("carry", ["filtered", "filtered_se"])
 def test_the_filtered_likelihood_is_its_formula(default_data, carry: str) -> None:
     spec, data = default_data
+    spec = replace(spec, **OBSERVED)
     filtered = build_alignment_model(data, replace(spec, carry=carry))
     point = filtered.initial_point()
     point["persistence_logodds__"] = np.full_like(point["persistence_logodds__"], np.log(4.0))

@@ -79,7 +79,8 @@ def test_one_likelihood_per_family_and_no_python_loop(
 ) -> None:
     spec, data = default_data
     # the default spec has Gaussian indicators only (UN ideal points): so has the tiny one
-    small = small_spec((*REFS, "arms_share_rus"))
+    options = {"carry": spec.carry, "persistence_by": spec.persistence_by}
+    small = replace(small_spec((*REFS, "arms_share_rus")), **options)
     rows = [r for r in ROWS_3Y if r[1] != "unga_agree_rus"]
     tiny = build_model_data(small_panel(tmp_path, rows, codebook), small, codebook)
     models = [build_alignment_model(d, s) for d, s in ((data, spec), (tiny, small))]

@@ -19,6 +19,8 @@ from forecast.model.fit import fit_alignment_model
 from forecast.model.graph import CENSOR_SENTINEL, censoring_bounds
 from forecast.model.inference import FitSettings
 from forecast.model.likelihoods import GAUSSIAN_INDICATOR
+from forecast.model.spec import AlignmentSpec
+from forecast.model.stacked import indicator_family
 from forecast.model.trees import group
 
 SETTINGS = FitSettings(method="nuts", draws=300, tune=300, chains=2, seed=7, target_accept=0.95)
@@ -41,17 +43,31 @@ def covered(draws: xr.DataArray, truth: xr.DataArray) -> xr.DataArray:
     return (truth >= lo) & (truth <= hi)
 
 
-def exact_conditionals(data: ModelData) -> list[str]:
-    """Gaussian indicators with no standard error and no value at a bound in the design."""
+def exact_conditionals(data: ModelData, spec: AlignmentSpec) -> list[str]:
+    """Gaussian indicators whose likelihood's one-step conditionals are exact under ``spec``.
+
+    The observed carry is exact only for a series with no standard error and no value at a
+    bound in the design; ``carry = "filtered_se"`` accounts for the standard errors, and
+    ``"filtered"`` for the bounds too. With one persistence per family, an indicator counts
+    only when every member of its family does: one attenuated member biases the shared
+    persistence (simulated at 0.95, the trade shares' is recovered at 0.90 with
+    ``"filtered_se"``, ``trade_share_usa`` at its bound in 29 % of its years).
+    """
     g = data.obs["gaussian"]
     # the likelihood's own reading of "at a bound" (a finite censoring bound)
     lower, upper = censoring_bounds(data)
-    noisy = (g.se > 0) | (lower > -CENSOR_SENTINEL) | (upper < CENSOR_SENTINEL)
-    return [
-        data.indicators[i]
-        for i in data.family_indicators("gaussian")
-        if not noisy[g.indicator == i].any()
-    ]
+    at_bound = (lower > -CENSOR_SENTINEL) | (upper < CENSOR_SENTINEL)
+    noisy = {
+        "observed": (g.se > 0) | at_bound,
+        "filtered_se": at_bound,
+        "filtered": np.zeros(len(g), dtype=bool),
+    }[spec.carry]
+    names = [data.indicators[i] for i in data.family_indicators("gaussian")]
+    exact = [n for n in names if not noisy[g.indicator == data.indicators.index(n)].any()]
+    if spec.persistence_by == "indicator":
+        return exact
+    spoiled = {indicator_family(n) for n in names if n not in exact}
+    return [n for n in exact if indicator_family(n) not in spoiled]
 
 
 @pytest.fixture(scope="module")
@@ -144,10 +160,10 @@ def test_drifts_are_recovered(recovery, simulation) -> None:
     assert (np.sign(recovery["drift_mu"].mean((CHAIN, DRAW)).values) == np.sign(true_mu)).all()
 
 
-def test_noise_and_persistence_are_recovered(recovery, simulation) -> None:
+def test_noise_and_persistence_are_recovered(recovery, simulation, default_spec) -> None:
     # only where each value's conditional on the previous one is exact: a standard error or
     # a value at its bound attenuates the persistence (test_recovery_persistence)
-    exact = exact_conditionals(simulation.data)
+    exact = exact_conditionals(simulation.data, default_spec)
     for name in ("noise", "persistence"):
         truth = simulation.truth[name].sel({GAUSSIAN_INDICATOR: exact})
         draws = recovery[name].sel({GAUSSIAN_INDICATOR: exact})

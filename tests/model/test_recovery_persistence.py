@@ -63,15 +63,23 @@ def test_truth_holds_noise_and_persistence(simulation, near_one) -> None:
     np.testing.assert_array_equal(near_one.truth["persistence"].values, NEAR_ONE)
 
 
-def test_the_design_has_series_of_both_kinds(bundled_data) -> None:
-    exact = exact_conditionals(bundled_data)
+def test_the_design_has_series_of_both_kinds(bundled_data, default_spec) -> None:
+    observed = replace(default_spec, carry="observed", persistence_by="indicator")
+    exact = exact_conditionals(bundled_data, observed)
     # trade shares with Russia and the EU, remittances and US aid
     assert len(exact) >= 4, exact
     assert "unga_ideal_usa" not in exact and "arms_share_chn" not in exact
+    # the filtered carry accounts for the UN ideal points' standard errors; with one
+    # persistence per family, the families with values at their bounds (arms and trade
+    # shares) stay out
+    filtered = replace(default_spec, carry="filtered_se", persistence_by="family")
+    exact = exact_conditionals(bundled_data, filtered)
+    assert "unga_ideal_usa" in exact and "remittances_gdp" in exact, exact
+    assert "trade_share_rus" not in exact and "arms_share_west" not in exact, exact
 
 
-def test_persistence_near_one_is_recovered(near_one_fit, near_one) -> None:
-    exact = exact_conditionals(near_one.data)
+def test_persistence_near_one_is_recovered(near_one_fit, near_one, default_spec) -> None:
+    exact = exact_conditionals(near_one.data, default_spec)
     draws = near_one_fit["persistence"].sel({GAUSSIAN_INDICATOR: exact})
     hit = covered(draws, xr.full_like(draws.isel({CHAIN: 0, DRAW: 0}, drop=True), NEAR_ONE))
     medians = draws.median((CHAIN, DRAW))
@@ -89,9 +97,9 @@ def test_persistence_near_one_is_recovered(near_one_fit, near_one) -> None:
     "at its bound: the likelihood conditions on the observed residual (module docstring)",
 )
 def test_persistence_near_one_is_recovered_where_values_are_noisy_or_censored(
-    near_one_fit, near_one
+    near_one_fit, near_one, default_spec
 ) -> None:
-    exact = set(exact_conditionals(near_one.data))
+    exact = set(exact_conditionals(near_one.data, default_spec))
     noisy = [k for k in near_one_fit[GAUSSIAN_INDICATOR].values if k not in exact]
     draws = near_one_fit["persistence"].sel({GAUSSIAN_INDICATOR: noisy})
     hit = covered(draws, xr.full_like(draws.isel({CHAIN: 0, DRAW: 0}, drop=True), NEAR_ONE))
