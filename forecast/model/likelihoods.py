@@ -107,7 +107,7 @@ def deviation_marginal_variance(noise: Any, phi: Any, spec: AlignmentSpec) -> An
 
     Examples
     --------
-    >>> from forecast.model.spec import FILTERED_CARRIES, AlignmentSpec
+    >>> from forecast.model.spec import AlignmentSpec
     >>> spec = AlignmentSpec(indicators=("x",), reference=())
     >>> float(deviation_marginal_variance(0.5, 0.9, spec))
     0.25

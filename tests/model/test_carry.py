@@ -12,6 +12,7 @@ samples; the recovery fit is in ``test_recovery_persistence``.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 
 import numpy as np
@@ -64,11 +65,16 @@ OBSERVED = {"carry": "observed", "persistence_by": "indicator"}
 OBSERVED_MODEL_SHA256 = "3840c3ae339c0210f1792adafcc61011c7f8bf52e869cc8e57339b99e49a9898"
 
 
+def without_options(text: str, keys: Iterable[str]) -> str:
+    """``text`` without its lines that set one of ``keys``."""
+    keys = set(keys)
+    return "".join(ln for ln in text.splitlines(keepends=True) if ln.split(" = ")[0] not in keys)
+
+
 def with_model_options(text: str, **options: str) -> str:
     """``text`` with ``options`` set in its ``[model]`` table (replacing lines it has)."""
-    kept = [ln for ln in text.splitlines(keepends=True) if ln.split(" = ")[0] not in options]
     lines = "".join(f'{k} = "{v}"\n' for k, v in options.items())
-    return "".join(kept).replace("[model]\n", "[model]\n" + lines, 1)
+    return without_options(text, options).replace("[model]\n", "[model]\n" + lines, 1)
 
 
 def test_the_spec_reads_both_options(codebook: Codebook) -> None:
@@ -98,10 +104,7 @@ def test_the_fallbacks_leave_the_hashes_as_they_were(codebook: Codebook) -> None
     fallback = replace(spec, **OBSERVED)
     assert "carry" not in fallback.to_dict() and "persistence_by" not in fallback.to_dict()
     assert fallback.model_sha256 == OBSERVED_MODEL_SHA256
-    text = DEFAULT_MODEL.read_text(encoding="utf-8")
-    unset = "".join(
-        ln for ln in text.splitlines(keepends=True) if ln.split(" = ")[0] not in OBSERVED
-    )
+    unset = without_options(DEFAULT_MODEL.read_text(encoding="utf-8"), OBSERVED)
     assert parse_model_spec(unset, codebook).model_sha256 == OBSERVED_MODEL_SHA256
     assert replace(spec, carry="filtered").model_sha256 != spec.model_sha256
 
