@@ -56,7 +56,7 @@ def sigint_default():
 # (refits with the same structure reuse the compiled model through ``with_data``).
 
 #: reduced settings of the real end-to-end fit of the bundled panel that CI runs
-# target_accept 0.95: the fit the end-to-end tests were calibrated on (the default is 0.99)
+# target_accept 0.95: the fit the end-to-end tests were calibrated on (the default is 0.995)
 E2E_SETTINGS = dict(method="nuts", draws=250, tune=400, chains=2, seed=11, target_accept=0.95)
 
 

@@ -45,7 +45,7 @@ class SamplerSettings:
     draws: int = 4000
     tune: int = 1000
     chains: int = 4
-    target_accept: float = 0.99
+    target_accept: float = 0.995
     adaptation: str = "draw_diag"
 
     @property

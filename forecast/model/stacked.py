@@ -9,9 +9,9 @@ after the data is horizon 0). Horizons beyond the table take its longest.
 
 The latent alignment stays the model's (the baselines have none), so scenarios stated on the
 latent, and every what-if, see the model; scenarios stated on indicators see the stacked
-draws. Within a cell the components contribute their shares of the draws
-(:func:`mix_draws`); draw ``i`` of two cells with the same weights
-comes from the same component.
+draws. Within a cell the components contribute their shares of the draws, interleaved
+along them (:func:`mix_draws`); draw ``i`` of two cells with the same weights comes from the
+same component, and a draw from the model is the model's draw ``i``.
 """
 
 from __future__ import annotations
@@ -273,13 +273,60 @@ def weights_for(table: pd.DataFrame, indicator: str, horizon: int) -> NDArray[np
     return nearest[list(COMPONENTS)].to_numpy(dtype=float)
 
 
+def _van_der_corput(n: int) -> NDArray[np.float64]:
+    """Return the first ``n`` points of the base-2 van der Corput sequence (bits reversed).
+
+    Any run of consecutive points spreads evenly over [0, 1).
+
+    Examples
+    --------
+    >>> _van_der_corput(4).tolist()
+    [0.0, 0.5, 0.25, 0.75]
+    """
+    i = np.arange(n)
+    out = np.zeros(n)
+    scale = 1.0
+    while (i > 0).any():
+        scale /= 2
+        out += (i % 2) * scale
+        i //= 2
+    return out
+
+
+def mixture_components(weights: NDArray[np.float64], n: int) -> NDArray[np.int64]:
+    """Which component each of ``n`` draws comes from: ``round(w_j n)`` of each, interleaved.
+
+    The counts are rounded so that they add up to ``n`` (the largest remainders take what
+    rounding leaves over). Each component's draws are spread evenly along the draws (in
+    van der Corput order), so every chain of a ``(chain, draw)`` layout holds its share of
+    each: in blocks (the model's draws first, then the baselines'), the chains would differ
+    in distribution and a Monte Carlo standard error estimated from the chains' effective
+    sample size would be many times too large.
+
+    Examples
+    --------
+    >>> mixture_components(np.array([0.5, 0.25, 0.25]), 8).tolist()
+    [0, 1, 0, 2, 0, 1, 0, 2]
+    """
+    w = np.asarray(weights, dtype=float)
+    counts = np.floor(w * n).astype(int)
+    remainder = w * n - counts
+    for j in np.argsort(-remainder, kind="stable")[: n - counts.sum()]:
+        counts[j] += 1
+    out = np.empty(n, dtype=np.int64)
+    out[np.argsort(_van_der_corput(n), kind="stable")] = np.repeat(np.arange(w.size), counts)
+    return out
+
+
 def mix_draws(
-    draws: Sequence[NDArray[np.float64]], weights: NDArray[np.float64], n: int | None = None
+    draws: Sequence[NDArray[np.float64]], weights: NDArray[np.float64]
 ) -> NDArray[np.float64]:
     """Draw a mixture along the last axis: component ``j`` gives ``round(w_j n)`` of the draws.
 
-    Draws of each component are exchangeable, so its first draws stand for it; the counts
-    are rounded so that they add up to ``n`` (default: the first component's draw count).
+    Draw ``i`` of the mixture is draw ``i`` of the component :func:`mixture_components`
+    assigns to it, so a draw from the model keeps its index, and its pairing with the
+    model's other quantities (the latent alignment) of that draw. Every component must have
+    the same number of draws.
 
     Examples
     --------
@@ -287,14 +334,14 @@ def mix_draws(
     >>> mix_draws([a, b, b], np.array([0.75, 0.25, 0.0])).tolist()
     [[0.0, 0.0, 0.0, 1.0]]
     """
-    n = draws[0].shape[-1] if n is None else n
-    counts = np.floor(np.asarray(weights) * n).astype(int)
-    # the largest remainders take the draws rounding left over
-    remainder = np.asarray(weights) * n - counts
-    for j in np.argsort(-remainder)[: n - counts.sum()]:
-        counts[j] += 1
-    pieces = [d[..., :c] for d, c in zip(draws, counts, strict=True) if c > 0]
-    return np.concatenate(pieces, axis=-1)
+    n = draws[0].shape[-1]
+    if any(d.shape[-1] != n for d in draws):
+        raise ValueError(f"components have {[d.shape[-1] for d in draws]} draws: need {n} each")
+    which = mixture_components(weights, n)
+    out = np.array(draws[0], dtype=float, copy=True)
+    for j, d in enumerate(draws[1:], start=1):
+        out[..., which == j] = d[..., which == j]
+    return out
 
 
 def mix_cells(

@@ -25,6 +25,7 @@ from forecast.evaluation.stacking import (
     mixture_statistics,
 )
 from forecast.model.stacked import COMPONENTS, indicator_family, mix_draws, weights_for
+from forecast.scenarios.events import event_summary
 from tests.evaluation.stack_helpers import origin_stack
 
 
@@ -98,6 +99,28 @@ def test_mix_draws_takes_each_components_share():
     mixed = mix_draws(draws, np.array([0.55, 0.25, 0.2]))
     assert mixed.shape == (2, 10)
     assert [(mixed[0] == j).sum() for j in range(3)] == [6, 2, 2]
+
+
+def test_mixed_draws_are_interleaved_so_every_chain_holds_each_share():
+    """A (chain, draw) layout of the mixture: chains alike, the model's draws in place."""
+    n_chain, n_draw = 4, 1000
+    model = np.arange(n_chain * n_draw, dtype=float)
+    rng = np.random.default_rng(0)
+    baselines = [np.full(n_chain * n_draw, -1.0), np.full(n_chain * n_draw, -2.0)]
+    mixed = mix_draws([model, *baselines], np.array([0.2, 0.45, 0.35]))
+    from_model = mixed >= 0
+    # a draw from the model is the model's draw of that index
+    np.testing.assert_array_equal(mixed[from_model], model[from_model])
+    by_chain = mixed.reshape(n_chain, n_draw)
+    for chain in by_chain:
+        shares = [(chain >= 0).mean(), (chain == -1).mean(), (chain == -2).mean()]
+        np.testing.assert_allclose(shares, [0.2, 0.45, 0.35], atol=0.002)
+    # so an event on the mixture has the Monte Carlo error of independent draws: with the
+    # components in blocks (a chain of the model, then the baselines') its estimated error
+    # was about 30 times as large (an ESS of 19 out of 16 000 draws in a probe)
+    event = (rng.random(n_chain * n_draw) < 0.3) & from_model
+    summary = event_summary(xr.DataArray(event.reshape(n_chain, n_draw), dims=(CHAIN, DRAW)))
+    assert float(summary["ess"]) > 0.5 * n_chain * n_draw
 
 
 def test_indicator_families():

@@ -176,7 +176,7 @@ BAD_SPECS: dict[str, tuple[Callable[[str], str], str, str]] = {
     ),
     "zero chains": (edited("chains = 4", "chains = 0"), "sampler.chains", "positive integer"),
     "target_accept of 1": (
-        edited("target_accept = 0.99", "target_accept = 1.0"),
+        edited("target_accept = 0.995", "target_accept = 1.0"),
         "sampler.target_accept",
         "[0.5, 1)",
     ),
@@ -190,7 +190,7 @@ BAD_SPECS: dict[str, tuple[Callable[[str], str], str, str]] = {
     ),
     "nan share clip": (edited("share_clip = 0.01", "share_clip = nan"), "model.share_clip", "nan"),
     "nan target_accept": (
-        edited("target_accept = 0.99", "target_accept = nan"),
+        edited("target_accept = 0.995", "target_accept = nan"),
         "sampler.target_accept",
         "finite",
     ),
@@ -250,7 +250,7 @@ def test_default_spec_is_frozen_and_complete(codebook: Codebook) -> None:
     assert len(spec.indicators) == 13
     assert all(codebook[k].frequency == "Y" for k in spec.indicators)
     # the TOML's values, not the dataclass defaults, are loaded
-    assert spec.sampler.target_accept == 0.99
+    assert spec.sampler.target_accept == 0.995
     assert spec.priors.noise_log_sd == 0.25
     with pytest.raises(dataclasses.FrozenInstanceError):
         spec.step = "Q"  # type: ignore[misc]
