@@ -46,6 +46,10 @@ class RunFacts:
     data_sha256: str
     spec_sha256: str
     packages: tuple[tuple[str, str], ...]
+    #: the spec's options the methods section states (``[model]`` and ``[projection]``)
+    carry: str = "observed"
+    persistence_by: str = "indicator"
+    drift_damping: float = 1.0
 
 
 @dataclass(frozen=True)

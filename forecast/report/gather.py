@@ -52,6 +52,7 @@ from forecast.scenarios.whatif import WhatIfResult
 def run_facts(manifest: RunManifest) -> RunFacts:
     """Provenance and diagnostics of a run, as the report shows them."""
     diag = manifest.diagnostics
+    spec = manifest.spec_content
     return RunFacts(
         run_id=manifest.run_id,
         created=manifest.created,
@@ -69,6 +70,9 @@ def run_facts(manifest: RunManifest) -> RunFacts:
         data_sha256=manifest.data.sha256,
         spec_sha256=manifest.spec.sha256,
         packages=tuple(sorted(manifest.packages.items())),
+        carry=str(spec.get("carry", "observed")),
+        persistence_by=str(spec.get("persistence_by", "indicator")),
+        drift_damping=float(spec.get("projection", {}).get("drift_damping", 1.0)),
     )
 
 

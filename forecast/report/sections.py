@@ -17,7 +17,7 @@ from forecast.report.blocks import (
     Section,
     Table,
 )
-from forecast.report.contracts import ProbabilityRow, ReportInputs
+from forecast.report.contracts import ProbabilityRow, ReportInputs, RunFacts
 from forecast.report.headline import currency_sentence, headline_section, status_banners
 from forecast.report.wording import LATENT_GLOSS, rank_words
 from forecast.rounding import (
@@ -304,8 +304,36 @@ def data_section(inputs: ReportInputs) -> Section:
     )
 
 
+def _projection_words(damping: float) -> str:
+    """How the run's forecasts carry the fitted drift, in words."""
+    if damping == 0:
+        return (
+            "forecasts propagate posterior draws of the dynamics without the drift (a random "
+            "walk from the last fitted level, the backtest's choice)"
+        )
+    if damping == 1:
+        return "forecasts propagate posterior draws of the dynamics, drift included"
+    return (
+        "forecasts propagate posterior draws of the dynamics, the drift's weight in the h-th "
+        f"future year {damping:g}^h"
+    )
+
+
+def _deviation_lines(run: RunFacts) -> tuple[str, ...]:
+    """Return the AR(1) deviations' equations under the run's carry and persistence options."""
+    rho = "ρ[f(i)], one per indicator family" if run.persistence_by == "family" else "ρ[i]"
+    lines = [f"    u AR(1): persistence {rho}, sd ν[i]"]
+    if run.carry in ("filtered", "filtered_se"):
+        lines.append("    u[t−1] carried as its expectation given y[t−1]'s standard error se:")
+        lines.append("    k·r[t−1], k = ν² / (ν² + se²), r the residual")
+    if run.carry == "filtered":
+        lines.append("    (a fresh start after a value at its bound)")
+    return tuple(lines)
+
+
 def methods_section(inputs: ReportInputs) -> Section:
     """Build the methods section: the model's equations and the inference."""
+    run = inputs.run
     return Section(
         "methods",
         "Methods",
@@ -313,8 +341,8 @@ def methods_section(inputs: ReportInputs) -> Section:
             Paragraph(
                 "A Bayesian dynamic measurement model: each state's latent alignment toward "
                 "Russia, China and the West follows a random walk with drift; indicators observe "
-                "it with noise. Fitted with NUTS (nutpie) in PyMC; forecasts propagate posterior "
-                "draws of the dynamics and add observation noise."
+                "it with noise. Fitted with NUTS (nutpie) in PyMC; "
+                f"{_projection_words(run.drift_damping)}, and add observation noise."
             ),
             Equations(
                 (
@@ -325,7 +353,7 @@ def methods_section(inputs: ReportInputs) -> Section:
                     "α[i,s] = a[i,s] − sign[i]·λ[i]·θ̄[i,s],   a[i,s] ~ N(μa[i], τa[i])",
                     "    θ̄[i,s]: mean of θ over the series' observed periods",
                     "shares, positive, continuous:  y* = (link(y) − c[i]) / d[i] = η + u",
-                    "    u AR(1): persistence ρ[i], sd ν[i]",
+                    *_deviation_lines(run),
                     "UN votes:  agreements ~ BetaBinomial(n, logistic(η)·κ[i], logistic(−η)·κ[i])",
                     "binary:  y ~ Bernoulli(logistic(η))",
                 )

@@ -169,3 +169,22 @@ def test_rank_test_flags_are_explained_beside_the_gates():
         assert "on every 7th draw (143 per chain)" in text
         assert "11 times in 100" in text  # 1 - 0.99 ** 12
         assert verdict in text
+
+
+def test_methods_state_the_runs_own_carry_persistence_and_projection():
+    from dataclasses import replace
+
+    base = make_inputs()
+    default = replace(
+        base, run=replace(base.run, carry="filtered_se", persistence_by="family", drift_damping=0)
+    )
+    old = replace(base, run=replace(base.run, carry="observed", persistence_by="indicator"))
+    methods = {}
+    for name, inputs in (("default", default), ("old", old)):
+        text = render_markdown(inputs, build_sections(inputs))
+        methods[name] = " ".join(text[text.index("## Methods") :].split())
+    assert "ρ[f(i)], one per indicator family" in methods["default"]
+    assert "k = ν² / (ν² + se²)" in methods["default"]
+    assert "without the drift" in methods["default"]
+    assert "persistence ρ[i], sd ν[i]" in methods["old"]
+    assert "se²" not in methods["old"] and "drift included" in methods["old"]
