@@ -163,10 +163,13 @@ def adjusted_mixture(
 
     Examples
     --------
+    Each component's draws are halved about their median (``spread`` 0.5); the mixture takes
+    draw 0 of the first and draw 1 of the second (:func:`forecast.model.stacked.mix_draws`):
+
     >>> a, b = np.array([[0.0, 2.0]]), np.array([[10.0, 14.0]])
     >>> w = np.array([[0.5, 0.5, 0.0]])
     >>> adjusted_mixture([a, b, b], w, 0.5, 1.0, np.array([-np.inf]), np.array([np.inf])).tolist()
-    [[0.5, 11.0]]
+    [[0.5, 13.0]]
     """
     return mix_cells([adjust_spread(d, spread, shape, lower, upper) for d in components], weights)
 
