@@ -7,6 +7,7 @@ disagree with the results it summarises.
 from __future__ import annotations
 
 from forecast.dims import POLE_NAMES, STATE_NAMES
+from forecast.model.spec import FILTERED_CARRIES
 from forecast.report.backtest import backtest_section
 from forecast.report.blocks import (
     Block,
@@ -323,7 +324,7 @@ def _deviation_lines(run: RunFacts) -> tuple[str, ...]:
     """Return the AR(1) deviations' equations under the run's carry and persistence options."""
     rho = "ρ[f(i)], one per indicator family" if run.persistence_by == "family" else "ρ[i]"
     lines = [f"    u AR(1): persistence {rho}, sd ν[i]"]
-    if run.carry in ("filtered", "filtered_se"):
+    if run.carry in FILTERED_CARRIES:
         lines.append("    u[t−1] carried as its expectation given y[t−1]'s standard error se:")
         lines.append("    k·r[t−1], k = ν² / (ν² + se²), r the residual")
     if run.carry == "filtered":

@@ -178,11 +178,11 @@ def test_noise_and_persistence_are_recovered(recovery, simulation, default_spec)
     # a value at its bound attenuates the persistence (test_recovery_persistence)
     exact = exact_conditionals(simulation.data, default_spec)
     persistences = one_per_persistence(exact, default_spec)
-    # (90 % intervals. Persistence, one per family: the trade
-    # shares' 0.392 against [0.242, 0.387] and the UN ideal points' 0.699 against [0.412,
-    # 0.696] are missed by a hair on this simulation, both z = -1.7; on three more (seeds 1 to
-    # 3 of `simulate`, same fit settings) all eleven family persistences are covered, z -1.01
-    # to +1.07: chance, not a bias. With one persistence per indicator, one of seven missed.)
+    # (90 % intervals. Persistence, one per family: the trade shares' 0.392 against [0.242,
+    # 0.387] and the UN ideal points' 0.699 against [0.412, 0.696] are missed by a hair on
+    # this simulation, both z = -1.7; on three more (seeds 1 to 3 of `simulate`, same fit
+    # settings) all eleven family persistences are covered, z -1.01 to +1.07: chance, not a
+    # bias. With one persistence per indicator, one of seven was missed.)
     for name, names, share in (("noise", exact, 0.75), ("persistence", persistences, 0.5)):
         truth = simulation.truth[name].sel({GAUSSIAN_INDICATOR: names})
         draws = recovery[name].sel({GAUSSIAN_INDICATOR: names})
