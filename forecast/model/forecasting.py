@@ -6,6 +6,7 @@ it reads the stored one or calls :func:`project_run` here.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -26,7 +27,25 @@ from forecast.model.stacked import (
 )
 from forecast.seeds import stream_seed
 
-__all__ = ["project_run", "weights_for_run"]
+__all__ = ["forecast_fingerprint", "project_run", "weights_for_run"]
+
+
+def forecast_fingerprint(weights_path: str | Path = DEFAULT_STACKING) -> dict[str, str]:
+    """Return what a forecast is made with besides its run and seed.
+
+    The package version and the stacking weights' file hash (empty without one): a stored
+    forecast made by another version, or stacked with other weights, is not reused.
+
+    Examples
+    --------
+    >>> sorted(forecast_fingerprint("no-such-file.toml").items())[1]
+    ('stacking_sha256', '')
+    """
+    from forecast import __version__
+
+    path = Path(weights_path)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else ""
+    return {"forecast_version": __version__, "stacking_sha256": digest}
 
 
 def project_run(
@@ -70,6 +89,7 @@ def project_run(
             "spec_sha256": manifest.spec.sha256,
             "converged": int(manifest.converged),
             "forecast_asked": forecast,
+            **forecast_fingerprint(weights_path),
         }
     )
     # periods after the data up to this year are nowcasts (plots label them so)

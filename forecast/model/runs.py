@@ -162,10 +162,11 @@ class Run:
         """Return the run's forecast draws through ``until``: the one way to a run's forecast.
 
         The stored ``forecast.nc`` is the answer when it was made from this run (run id and
-        spec hash), with this seed, of this kind, and reaches ``until``; it is returned
-        through ``until``. Otherwise the run is projected afresh
-        (:func:`forecast.model.forecasting.project_run`) and, with ``store``, written to the
-        run directory with its tables (:func:`write_forecast`).
+        spec hash), with this seed, of this kind, by this version of the package with the
+        present stacking weights (:func:`forecast.model.forecasting.forecast_fingerprint`),
+        and reaches ``until``; it is returned through ``until``. Otherwise the run is
+        projected afresh (:func:`forecast.model.forecasting.project_run`) and, with
+        ``store``, written to the run directory with its tables (:func:`write_forecast`).
 
         Parameters
         ----------
@@ -193,11 +194,15 @@ class Run:
 
     def _reusable(self, stored: xr.Dataset, until: str, kind: str, seed: int) -> bool:
         """Whether a stored forecast answers :meth:`forecast` (the one reuse rule)."""
+        from forecast.model.forecasting import forecast_fingerprint
+
         attrs = stored.attrs
         made = (attrs.get("run_id"), attrs.get("spec_sha256"), attrs.get("random_seed"))
+        fingerprint = forecast_fingerprint()
         return (
             made == (self.run_id, self.manifest.spec.sha256, seed)
             and attrs.get("forecast_asked") == kind
+            and all(attrs.get(k) == v for k, v in fingerprint.items())
             and _end(str(stored[PERIOD].values[-1])) >= _end(until)
         )
 

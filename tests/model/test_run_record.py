@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from forecast.errors import ForecastError
+from forecast.model.forecasting import forecast_fingerprint
 from forecast.model.inference import FitSettings, SamplerSettings, fit_settings
 from forecast.model.manifest import SCHEMA_VERSION, read_manifest
 from forecast.model.runs import Run
@@ -84,6 +85,7 @@ def _stored(tmp_path: Path, **attrs: object) -> Run:
             "spec_sha256": run.manifest.spec.sha256,
             "random_seed": run.manifest.seed,
             "forecast_asked": "stacked",
+            **forecast_fingerprint(),
             **attrs,
         }
     )
@@ -101,6 +103,10 @@ def _stored(tmp_path: Path, **attrs: object) -> Run:
         ({}, {"until": "2030", "kind": "model"}, False),
         ({"run_id": "r0"}, {"until": "2030"}, False),
         ({"spec_sha256": "0" * 64}, {"until": "2030"}, False),
+        # stacked with other weights (models/stacking.toml rewritten since), or made by
+        # another version of the package
+        ({"stacking_sha256": "0" * 64}, {"until": "2030"}, False),
+        ({"forecast_version": "0.0.1"}, {"until": "2030"}, False),
     ],
 )
 def test_one_reuse_rule_for_a_stored_forecast(tmp_path, monkeypatch, attrs, call, reused):
