@@ -89,6 +89,7 @@ def test_run_figures_names_every_figure(posterior, forecast, panel, codebook):
 def test_cli_uses_the_stored_forecast_unless_a_longer_horizon_is_asked(
     forecast, tmp_path, monkeypatch
 ):
+    from forecast.model.forecasting import forecast_fingerprint
     from forecast.model.runs import Run
     from tests.manifests import run_manifest
 
@@ -102,6 +103,7 @@ def test_cli_uses_the_stored_forecast_unless_a_longer_horizon_is_asked(
         spec_sha256=run.manifest.spec.sha256,
         random_seed=run.manifest.seed,
         forecast_asked="stacked",
+        **forecast_fingerprint(),
     )
     stored.to_netcdf(tmp_path / "forecast.nc", engine="h5netcdf")
     made = []

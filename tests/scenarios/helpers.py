@@ -8,6 +8,7 @@ import pytest
 import xarray as xr
 
 from forecast.errors import ForecastError
+from forecast.model.forecasting import forecast_fingerprint
 from forecast.scenarios.synthetic import synthetic_forecast
 from tests.manifests import run_manifest, write_manifest
 
@@ -91,6 +92,7 @@ def synthetic_run(root: Path, *, converged: bool = True, **kwargs: object) -> Pa
             "forecast_asked": "stacked",
             "forecast": "model",
             "forecast_note": "a synthetic forecast",
+            **forecast_fingerprint(),
         }
     )
     forecast.to_netcdf(run / "forecast.nc", engine="h5netcdf")
