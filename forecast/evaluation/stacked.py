@@ -34,7 +34,7 @@ from forecast.evaluation.calibration import GRID, pit_quantiles, recalibrate
 from forecast.evaluation.cells import CELL_COLUMNS, OBSERVED, SCALE, VINTAGE, cell_draws
 from forecast.evaluation.scores import ensemble_scores
 from forecast.evaluation.spread import adjusted_mixture, grid_statistics, learned_spread
-from forecast.evaluation.stacking import learned_weights, mixture_statistics
+from forecast.evaluation.stacking import learned_weights, mixture_crps, mixture_statistics
 from forecast.evaluation.vintage import origin_date
 from forecast.model.stacked import COMPONENTS, STACKED, indicator_family, mix_cells, weights_for
 
@@ -198,15 +198,19 @@ def stack_backtest(
         spread = learned_spread(earlier if earlier is not None else pd.DataFrame(), families)
         graded.append(graded_cells(stack, cell_w))
         mixed = mixture_draws(stack, table)
-        raw = _scored(stack, STACKED, mixed)
+        # the mixture's CRPS over every component draw, not over the mixed ensemble's share
+        raw = _scored(stack, STACKED, mixed).assign(crps=mixture_crps(stack.cells, cell_w))
         public = public_before(mixtures, origin)
         pit = np.empty(0) if public is None else public["pit"].to_numpy(dtype=float)
         recalibrated = len(pit) >= MIN_RECALIBRATION
         quantiles = pit_quantiles(pit) if recalibrated else GRID
+        recal = _scored(stack, RECALIBRATED, recalibrate(mixed, quantiles))
+        if not recalibrated:  # the mixture itself
+            recal["crps"] = raw["crps"].to_numpy()
         scores += [
             raw,
             _scored(stack, SPREAD_ADJUSTED, adjusted_draws(stack, cell_w, spread)),
-            _scored(stack, RECALIBRATED, recalibrate(mixed, quantiles)),
+            recal,
         ]
         mixtures.append(raw.assign(**{VINTAGE: stack.cells[VINTAGE].to_numpy()}))
         weights.append(

@@ -86,6 +86,31 @@ def mixture_statistics(
     return pd.DataFrame(columns)
 
 
+def mixture_crps(stats: pd.DataFrame, weights: NDArray[np.float64]) -> NDArray[np.float64]:
+    """CRPS of each cell's mixture of the components' draws, ``(cells,)``, from its statistics.
+
+    ``sum_j w_j a_j - 1/2 sum_jk w_j w_k b_jk``: the exact CRPS of the mixture of the
+    components' empirical distributions, every draw of each counted, so it does not depend
+    on which of them a mixed ensemble of the same size keeps. (Scored on such an ensemble, a
+    heavy-tailed cell's CRPS moves with the few extreme draws it happens to keep: Chinese
+    finance at horizon 4 moved the stacked forecast's skill by 0.08.)
+
+    Examples
+    --------
+    >>> obs = np.array([0.0])
+    >>> draws = [np.array([[-1.0, 1.0]]), np.array([[2.0, 2.0]]), np.array([[0.0, 0.0]])]
+    >>> stats = mixture_statistics(obs, draws)
+    >>> float(mixture_crps(stats, np.array([[0.5, 0.5, 0.0]]))[0])
+    0.875
+    """
+    w = np.asarray(weights, dtype=float)
+    out = sum(w[:, j] * stats[f"a_{c}"].to_numpy(dtype=float) for j, c in enumerate(COMPONENTS))
+    for j, k in combinations_with_replacement(range(len(COMPONENTS)), 2):
+        b = stats[f"b_{COMPONENTS[j]}_{COMPONENTS[k]}"].to_numpy(dtype=float)
+        out = out - (0.5 if j == k else 1.0) * w[:, j] * w[:, k] * b
+    return np.asarray(out, dtype=float)
+
+
 def _quadratic(stats: pd.DataFrame) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Sum ``a`` (3,) and ``b`` (3, 3) over cells, each divided by its ``scale``."""
     scale = stats["scale"].to_numpy(dtype=float)
