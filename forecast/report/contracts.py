@@ -47,9 +47,9 @@ class RunFacts:
     spec_sha256: str
     packages: tuple[tuple[str, str], ...]
     #: the spec's options the methods section states (``[model]`` and ``[projection]``)
-    carry: str = "observed"
-    persistence_by: str = "indicator"
-    drift_damping: float = 1.0
+    carry: str
+    persistence_by: str
+    drift_damping: float
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from forecast.dims import (
     WHATIF,
 )
 from forecast.model.manifest import RunManifest
+from forecast.model.spec import AlignmentSpec, ProjectionSettings
 from forecast.periods import parse_period
 from forecast.rank_check import RankCheck
 from forecast.report.contracts import (
@@ -70,9 +71,12 @@ def run_facts(manifest: RunManifest) -> RunFacts:
         data_sha256=manifest.data.sha256,
         spec_sha256=manifest.spec.sha256,
         packages=tuple(sorted(manifest.packages.items())),
-        carry=str(spec.get("carry", "observed")),
-        persistence_by=str(spec.get("persistence_by", "indicator")),
-        drift_damping=float(spec.get("projection", {}).get("drift_damping", 1.0)),
+        # a spec written before an option existed fits with the option's default
+        carry=str(spec.get("carry", AlignmentSpec.carry)),
+        persistence_by=str(spec.get("persistence_by", AlignmentSpec.persistence_by)),
+        drift_damping=float(
+            spec.get("projection", {}).get("drift_damping", ProjectionSettings.drift_damping)
+        ),
     )
 
 

@@ -49,6 +49,9 @@ def make_inputs(*, converged: bool = True, text: str = "", **overrides: object) 
         data_sha256="a" * 64,
         spec_sha256="b" * 64,
         packages=(("pymc", "6.0"),),
+        carry="observed",
+        persistence_by="indicator",
+        drift_damping=1.0,
     )
     headline = HeadlineFacts(
         trend_probability=0.83,
