@@ -25,7 +25,7 @@ from __future__ import annotations
 import time
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -243,13 +243,17 @@ class BacktestResult:
 
     ``weights`` holds the weights each origin's stacked forecast used (learned from earlier
     origins only); ``final_weights`` those learned from every scored cell, which
-    ``forecast predict`` uses.
+    ``forecast predict`` uses; ``stack_cells`` the evidence they were learned from, each
+    stacked cell with its components' mixture statistics
+    (:func:`~forecast.evaluation.stacking.mixture_statistics`), so that other ways of
+    combining the components can be scored without refitting.
     """
 
     scores: pd.DataFrame
     fits: pd.DataFrame
     weights: pd.DataFrame
     final_weights: pd.DataFrame
+    stack_cells: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def _combine(plan: BacktestPlan, results: list[OriginResult]) -> BacktestResult:
@@ -263,7 +267,10 @@ def _combine(plan: BacktestPlan, results: list[OriginResult]) -> BacktestResult:
     # origins with nothing to score add no rows (and no columns) to the table
     scores = sort_scores(pd.concat(scored, ignore_index=True)) if scored else pd.DataFrame()
     fits = pd.DataFrame([r.fit for r in results]).sort_values(ORIGIN, ignore_index=True)
-    return BacktestResult(scores, fits, weights, final_weights(stacks, horizons, families))
+    cells = [s.cells for s in stacks if len(s.cells)]
+    stack_cells = pd.concat(cells, ignore_index=True) if cells else pd.DataFrame()
+    final = final_weights(stacks, horizons, families)
+    return BacktestResult(scores, fits, weights, final, stack_cells)
 
 
 def run_backtest(
@@ -317,8 +324,8 @@ def backtest_tables(result: BacktestResult) -> dict[str, pd.DataFrame]:
     horizon), interval coverage by horizon and by indicator, the PIT histogram of the model
     and the stacked forecast, every model's reliability curve by horizon
     (:func:`~forecast.evaluation.skill.quantile_reliability`), the weights each origin's
-    stacked forecast used and those learned from every cell. Empty when nothing could be
-    scored.
+    stacked forecast used and those learned from every cell, and the stacked cells' mixture
+    statistics. Empty when nothing could be scored.
     """
     from forecast.evaluation.skill import (
         coverage_table,
@@ -340,6 +347,7 @@ def backtest_tables(result: BacktestResult) -> dict[str, pd.DataFrame]:
         "reliability": quantile_reliability(result.scores),
         "stacking_weights_by_origin": result.weights,
         "stacking_weights": result.final_weights,
+        "stacking_cells": result.stack_cells,
     }
 
 

@@ -62,6 +62,24 @@ def test_every_model_is_scored_on_the_same_cells(tiny):
     assert set(result.weights["basis"]) == {"equal"}
 
 
+def test_the_stacking_cells_reproduce_the_stacked_crps(tiny):
+    """The written mixture statistics and the weights used give the stacked forecast's CRPS."""
+    from forecast.evaluation.backtest import backtest_tables
+    from forecast.evaluation.stacking import mixture_crps
+    from forecast.model.stacked import COMPONENTS
+
+    _, result, _ = tiny
+    cells = backtest_tables(result)["stacking_cells"]
+    assert {f"a_{c}" for c in COMPONENTS} <= set(cells.columns)
+    # the only origin had no earlier cells: equal weights, as stored (rounded)
+    assert set(result.weights["basis"]) == {"equal"}
+    weights = np.tile(result.weights[list(COMPONENTS)].iloc[0].to_numpy(float), (len(cells), 1))
+    stacked = result.scores[result.scores[MODEL] == "stacked"]
+    merged = cells.merge(stacked[[*CELL_COLUMNS, "crps"]], on=list(CELL_COLUMNS), how="inner")
+    assert len(merged) == len(cells) == len(stacked)
+    np.testing.assert_allclose(mixture_crps(merged, weights), merged["crps"], rtol=1e-5)
+
+
 def test_the_origin_fits_what_was_public_then(tiny):
     _, result, _ = tiny
     fits = result.fits.set_index(ORIGIN)
