@@ -30,22 +30,46 @@ from forecast.seeds import stream_seed
 __all__ = ["forecast_fingerprint", "project_run", "weights_for_run"]
 
 
-def forecast_fingerprint(weights_path: str | Path = DEFAULT_STACKING) -> dict[str, str]:
-    """Return what a forecast is made with besides its run and seed.
+def model_code_sha256() -> str:
+    """Hash of the source of :mod:`forecast.model`, the code a run's forecast is made by.
 
-    The package version and the stacking weights' file hash (empty without one): a stored
-    forecast made by another version, or stacked with other weights, is not reused.
+    A code change within one package version (the way a stacked forecast's draws are laid
+    out, say) changes it, so a forecast stored before the change is not reused. It covers
+    the fitting code too: more recomputation than needed, never a stale forecast.
 
     Examples
     --------
-    >>> sorted(forecast_fingerprint("no-such-file.toml").items())[1]
-    ('stacking_sha256', '')
+    >>> len(model_code_sha256())
+    64
+    """
+    digest = hashlib.sha256()
+    for source in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(source.name.encode())
+        digest.update(source.read_bytes())
+    return digest.hexdigest()
+
+
+def forecast_fingerprint(weights_path: str | Path = DEFAULT_STACKING) -> dict[str, str]:
+    """Return what a forecast is made with besides its run and seed.
+
+    The package version, the hash of the model code (:func:`model_code_sha256`) and the
+    stacking weights' file hash (empty without one): a stored forecast made by other code,
+    or stacked with other weights, is not reused.
+
+    Examples
+    --------
+    >>> forecast_fingerprint("no-such-file.toml")["stacking_sha256"]
+    ''
     """
     from forecast import __version__
 
     path = Path(weights_path)
     digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else ""
-    return {"forecast_version": __version__, "stacking_sha256": digest}
+    return {
+        "forecast_version": __version__,
+        "model_code_sha256": model_code_sha256(),
+        "stacking_sha256": digest,
+    }
 
 
 def project_run(

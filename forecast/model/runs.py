@@ -162,9 +162,10 @@ class Run:
         """Return the run's forecast draws through ``until``: the one way to a run's forecast.
 
         The stored ``forecast.nc`` is the answer when it was made from this run (run id and
-        spec hash), with this seed, of this kind, by this version of the package with the
-        present stacking weights (:func:`forecast.model.forecasting.forecast_fingerprint`),
-        and reaches ``until``; it is returned through ``until``. Otherwise the run is
+        spec hash), with this seed, of this kind, by this version of the package and of its
+        model code, with the present stacking weights
+        (:func:`forecast.model.forecasting.forecast_fingerprint`), and reaches ``until``; it
+        is returned through ``until``. Otherwise the run is
         projected afresh (:func:`forecast.model.forecasting.project_run`) and, with
         ``store``, written to the run directory with its tables (:func:`write_forecast`).
 

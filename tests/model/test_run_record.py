@@ -107,6 +107,8 @@ def _stored(tmp_path: Path, **attrs: object) -> Run:
         # another version of the package
         ({"stacking_sha256": "0" * 64}, {"until": "2030"}, False),
         ({"forecast_version": "0.0.1"}, {"until": "2030"}, False),
+        # made by other model code within the same version
+        ({"model_code_sha256": "0" * 64}, {"until": "2030"}, False),
     ],
 )
 def test_one_reuse_rule_for_a_stored_forecast(tmp_path, monkeypatch, attrs, call, reused):
