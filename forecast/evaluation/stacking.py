@@ -147,11 +147,14 @@ def best_weights(stats: pd.DataFrame) -> NDArray[np.float64]:
 
 
 def learned_weights(
-    stats: pd.DataFrame, horizons: Sequence[int], families: Sequence[str]
+    stats: pd.DataFrame,
+    horizons: Sequence[int],
+    families: Sequence[str],
+    min_cells: int = MIN_CELLS,
 ) -> pd.DataFrame:
     """Weights per indicator family and horizon from the training cells ``stats``.
 
-    A (family, horizon) group with at least :data:`MIN_CELLS` cells gets its own weights;
+    A (family, horizon) group with at least ``min_cells`` cells gets its own weights;
     otherwise the horizon's pooled weights; a horizon with fewer cells than that gets equal
     weights.
 
@@ -163,6 +166,8 @@ def learned_weights(
         Horizons to give weights for.
     families
         Indicator families to give weights for (see :func:`indicator_family`).
+    min_cells
+        Fewest cells for a group's own weights (default :data:`MIN_CELLS`).
 
     Returns
     -------
@@ -174,10 +179,10 @@ def learned_weights(
     rows = []
     for h in horizons:
         at_h = stats[stats[HORIZON] == h] if len(stats) else stats
-        pooled = best_weights(at_h) if len(at_h) >= MIN_CELLS else None
+        pooled = best_weights(at_h) if len(at_h) >= min_cells else None
         for family in sorted(set(families)):
             mine = at_h[fam.loc[at_h.index] == family] if len(at_h) else at_h
-            if len(mine) >= MIN_CELLS:
+            if len(mine) >= min_cells:
                 weights, basis = best_weights(mine), "family"
             elif pooled is not None:
                 weights, basis = pooled, "horizon"
