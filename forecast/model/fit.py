@@ -191,6 +191,8 @@ def constant_dataset(data: ModelData, spec: AlignmentSpec) -> xr.Dataset:
             "deviation": spec.deviation,
             "deviation_initial_sd": spec.priors.deviation_initial_sd,
             "carry": spec.carry,
+            # the one-step conditional's tails (inf: Normal), read by the projection
+            "deviation_df": spec.deviation_df,
         },
     )
 

@@ -8,6 +8,7 @@ enter; the observation arrays are the graph's ``pymc.Data`` (see
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -146,10 +147,24 @@ def gaussian_families(data: ModelData) -> tuple[str, ...]:
     return tuple(dict.fromkeys(indicator_family(n) for n in names))
 
 
+def deviation_distribution(mu: Any, sigma: Any, df: float) -> pt.TensorVariable:
+    """Return a Gaussian series' one-step conditional: Normal, or Student-t with ``df`` > 2.
+
+    Yearly changes of some series are far heavier-tailed than a Normal's (kurtosis of
+    remittances 23.7, of Chinese finance 26.4; an arms share jumping from 0 to 0.9). Under
+    a Normal one jump is paid for with a larger innovation variance, hence a lower
+    persistence, every year; a Student-t (``deviation_df``) pays for it in its tails.
+    ``sigma`` is the t's scale: its standard deviation is ``sigma sqrt(df / (df - 2))``.
+    """
+    if math.isinf(df):
+        return pm.Normal.dist(mu=mu, sigma=sigma)
+    return pm.StudentT.dist(nu=df, mu=mu, sigma=sigma)
+
+
 def add_gaussian_likelihood(
     arrays: dict[str, pt.TensorVariable], spec: AlignmentSpec, predictor: LinearPredictor
 ) -> None:
-    """Add ``noise``, ``persistence`` and the censored Normal ``y_gaussian``.
+    """Add ``noise``, ``persistence`` and the censored ``y_gaussian``.
 
     Each Gaussian indicator deviates from the latent by its own AR(1) process
     (autocorrelation ``persistence`` per period of its own frequency, scale ``noise``: see
@@ -160,7 +175,9 @@ def add_gaussian_likelihood(
     deviation (:func:`carry_gain`) and the rest of its uncertainty added to the variance,
     and a series starts afresh after a value at its bound (only "at or beyond" is known
     there): a one-step approximation to the Kalman filter of deviation plus error.
-    ``"filtered_se"`` shrinks alike but carries a value at its bound as observed.
+    ``"filtered_se"`` shrinks alike but carries a value at its bound as observed. The
+    conditional is Normal, or Student-t with ``deviation_df`` degrees of freedom
+    (:func:`deviation_distribution`; the same scale, the carry's formulas unchanged).
     """
     p = spec.priors
     noise = pm.LogNormal("noise", np.log(p.noise_sd), p.noise_log_sd, dims=GAUSSIAN_INDICATOR)
@@ -190,7 +207,7 @@ def add_gaussian_likelihood(
     sigma = pt.sqrt(variance + arrays["gaussian_obs_se"] ** 2)
     pm.Censored(
         "y_gaussian",
-        pm.Normal.dist(mu=mu + carry, sigma=sigma),
+        deviation_distribution(mu + carry, sigma, spec.deviation_df),
         lower=arrays["gaussian_obs_lower"],
         upper=arrays["gaussian_obs_upper"],
         observed=y,

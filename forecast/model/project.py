@@ -204,9 +204,10 @@ def _ar_deviations(
 
     For a period with an earlier observation of its series (a fitted year or the horizon),
     the deviation is ``phi^d r`` plus noise with the likelihood's conditional variance
-    (:func:`forecast.model.likelihoods.deviation_variance`) with ``r`` the residual at that
-    observation; before a series' first observation it has the first value's variance. This
-    is the model's own one-step-ahead predictive, so history and horizon are treated alike.
+    (:func:`forecast.model.likelihoods.deviation_variance`; Student-t noise of that scale
+    when the fit's ``deviation_df`` is finite) with ``r`` the residual at that observation;
+    before a series' first observation it has the first value's variance. This is the
+    model's own one-step-ahead predictive, so history and horizon are treated alike.
     """
     post = group(posterior, "posterior")
     const = group(posterior, "constant_data")
@@ -215,7 +216,10 @@ def _ar_deviations(
     noise = post["noise"].sel(gaussian_indicator=indicator).values[:, :, None]
     phi = post["persistence"].sel(gaussian_indicator=indicator).values[:, :, None]
     n_chain, n_draw, n_state, n_period = eta.shape
-    eps = rng.standard_normal((n_chain, n_draw, n_state, n_period))
+    # Student-t innovations when the fit had them (deviation_df; inf or absent: Normal)
+    df = float(const.attrs.get("deviation_df", np.inf))
+    shape = (n_chain, n_draw, n_state, n_period)
+    eps = rng.standard_normal(shape) if np.isinf(df) else rng.standard_t(df, shape)
     first_sd = np.sqrt(1.0 / ((1.0 - phi**2) / noise**2 + 1.0 / cap**2)) if innovation else noise
     dev = first_sd[..., None] * eps
     carry = str(const.attrs.get("carry", "observed"))

@@ -155,7 +155,8 @@ def _gaussian_values(
     noise = np.asarray(values["noise"])[local[g.indicator]]
     phi = np.asarray(values["persistence"])[local[g.indicator]]
     resid = np.zeros(len(g))
-    eps = rng.standard_normal(len(g))
+    df = spec.deviation_df
+    eps = rng.standard_normal(len(g)) if np.isinf(df) else rng.standard_t(df, len(g))
     innovation = spec.deviation == "innovation"
     cap = spec.priors.deviation_initial_sd
     for j in range(len(g)):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
@@ -29,7 +30,11 @@ FILTERED_CARRIES = ("filtered", "filtered_se")
 PERSISTENCE_SHARING = ("indicator", "family")
 #: options added after weights and ledger entries were keyed on spec hashes: at their
 #: defaults they are left out of :meth:`AlignmentSpec.to_dict`, so those hashes still hold
-_HASH_NEUTRAL_DEFAULTS = {"carry": "observed", "persistence_by": "indicator"}
+_HASH_NEUTRAL_DEFAULTS: dict[str, Any] = {
+    "carry": "observed",
+    "persistence_by": "indicator",
+    "deviation_df": math.inf,
+}
 
 
 @dataclass(frozen=True)
@@ -97,6 +102,7 @@ class AlignmentSpec:
     deviation: str = "stationary"
     carry: str = "observed"
     persistence_by: str = "indicator"
+    deviation_df: float = math.inf
     priors: Priors = field(default_factory=Priors)
     sampler: SamplerSettings = field(default_factory=SamplerSettings)
     projection: ProjectionSettings = field(default_factory=ProjectionSettings)
@@ -236,6 +242,7 @@ _MODEL_DEFAULTS: dict[str, Any] = {
     "deviation": "stationary",
     "carry": "observed",
     "persistence_by": "indicator",
+    "deviation_df": math.inf,
 }
 
 
@@ -269,6 +276,14 @@ def _model_table(path: Path, model: dict[str, Any]) -> dict[str, Any]:
             f"persistence_by must be one of {', '.join(PERSISTENCE_SHARING)}",
             key="model.persistence_by",
         )
+    df = float(expect_type(path, "model.deviation_df", out["deviation_df"], (int, float)))
+    if not df > 2:  # NaN too
+        raise SpecError(
+            path,
+            f"deviation_df must be above 2 (a finite variance; leave it out for a Normal), "
+            f"got {df}",
+            key="model.deviation_df",
+        )
     clip = float(expect_type(path, "model.share_clip", out["share_clip"], (int, float)))
     if not 0 < clip < 0.5:
         raise SpecError(path, "share_clip must be in (0, 0.5)", key="model.share_clip")
@@ -282,6 +297,7 @@ def _model_table(path: Path, model: dict[str, Any]) -> dict[str, Any]:
         "deviation": deviation,
         "carry": carry,
         "persistence_by": persistence_by,
+        "deviation_df": df,
     }
 
 

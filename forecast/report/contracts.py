@@ -6,6 +6,7 @@ statistics, and they never see a model.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 
@@ -50,6 +51,8 @@ class RunFacts:
     carry: str
     persistence_by: str
     drift_damping: float
+    #: the deviations' Student-t degrees of freedom (inf: Normal)
+    deviation_df: float = math.inf
 
 
 @dataclass(frozen=True)

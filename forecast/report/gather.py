@@ -74,6 +74,7 @@ def run_facts(manifest: RunManifest) -> RunFacts:
         # a spec written before an option existed fits with the option's default
         carry=str(spec.get("carry", AlignmentSpec.carry)),
         persistence_by=str(spec.get("persistence_by", AlignmentSpec.persistence_by)),
+        deviation_df=float(spec.get("deviation_df", AlignmentSpec.deviation_df)),
         drift_damping=float(
             spec.get("projection", {}).get("drift_damping", ProjectionSettings.drift_damping)
         ),

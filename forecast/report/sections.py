@@ -6,6 +6,8 @@ disagree with the results it summarises.
 
 from __future__ import annotations
 
+import math
+
 from forecast.dims import POLE_NAMES, STATE_NAMES
 from forecast.model.spec import FILTERED_CARRIES
 from forecast.report.backtest import backtest_section
@@ -323,7 +325,13 @@ def _projection_words(damping: float) -> str:
 def _deviation_lines(run: RunFacts) -> tuple[str, ...]:
     """Return the AR(1) deviations' equations under the run's carry and persistence options."""
     rho = "ρ[f(i)], one per indicator family" if run.persistence_by == "family" else "ρ[i]"
-    lines = [f"    u AR(1): persistence {rho}, sd ν[i]"]
+    if math.isinf(run.deviation_df):
+        lines = [f"    u AR(1): persistence {rho}, sd ν[i]"]
+    else:
+        lines = [
+            f"    u AR(1): persistence {rho}, scale ν[i],",
+            f"    Student-t innovations with {run.deviation_df:g} degrees of freedom",
+        ]
     if run.carry in FILTERED_CARRIES:
         lines.append("    u[t−1] carried as its expectation given y[t−1]'s standard error se:")
         lines.append("    k·r[t−1], k = ν² / (ν² + se²), r the residual")

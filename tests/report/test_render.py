@@ -188,3 +188,8 @@ def test_methods_state_the_runs_own_carry_persistence_and_projection():
     assert "without the drift" in methods["default"]
     assert "persistence ρ[i], sd ν[i]" in methods["old"]
     assert "se²" not in methods["old"] and "drift included" in methods["old"]
+    assert "Student-t" not in methods["default"]
+    heavy = replace(default, run=replace(default.run, deviation_df=4.0))
+    text = render_markdown(heavy, build_sections(heavy))
+    text = " ".join(text[text.index("## Methods") :].split())
+    assert "scale ν[i], Student-t innovations with 4 degrees of freedom" in text

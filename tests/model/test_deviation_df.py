@@ -1,0 +1,160 @@
+"""Student-t deviations (``deviation_df``): the spec, the likelihood, the projection, recovery.
+
+Left out of a spec, ``deviation_df`` is ``inf`` (the Normal conditional of every earlier
+spec) and stays out of its hash; a spec cannot write ``inf`` (no TOML number here may be
+non-finite). A finite value above 2 makes each Gaussian series'
+one-step conditional a Student-t of that scale. Here: the spec, the likelihood's log
+density against SciPy's at one point (censored rows included), the projection's deviations
+against the t's quantiles, and (slow: a model of its own to compile) recovery of the
+persistence from a simulation with t innovations.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+import xarray as xr
+from scipy import stats
+
+from forecast.data.codebook import Codebook
+from forecast.dims import CHAIN, DRAW, INDICATOR, INDICATOR_VAR, PERIOD, STATE
+from forecast.errors import SpecError
+from forecast.model.graph import build_alignment_model, censoring_bounds
+from forecast.model.project import project
+from forecast.model.spec import DEFAULT_MODEL, load_model_spec, parse_model_spec
+from tests.model.test_carry import with_model_options
+from tests.model.test_horizon import (
+    HORIZON,
+    NOISE,
+    PERSISTENCE,
+    SCALE,
+    SHARE,
+    constant_posterior,
+    link_of,
+)
+
+DF = 4.0
+NEAR_ONE = 0.95
+
+
+def _spec_text(value: str) -> str:
+    text = DEFAULT_MODEL.read_text(encoding="utf-8")
+    return with_model_options(text).replace("[model]\n", f"[model]\ndeviation_df = {value}\n", 1)
+
+
+def test_the_spec_reads_deviation_df_and_keeps_old_hashes(codebook: Codebook) -> None:
+    default = load_model_spec(DEFAULT_MODEL, codebook)
+    assert np.isinf(default.deviation_df)
+    # at its fallback the option is not hashed: earlier runs and weights keep their hashes
+    assert "deviation_df" not in default.to_dict()
+    heavy = parse_model_spec(_spec_text("4"), codebook)
+    assert heavy.deviation_df == DF and heavy.to_dict()["deviation_df"] == DF
+    assert heavy.model_sha256 != default.model_sha256
+
+
+@pytest.mark.parametrize("value", ["2", "1.5", "-4", "nan", "inf", '"t"'])
+def test_a_df_without_a_finite_variance_is_refused(codebook: Codebook, value: str) -> None:
+    with pytest.raises(SpecError, match=r"model\.deviation_df"):
+        parse_model_spec(_spec_text(value), codebook)
+
+
+def test_the_likelihood_is_the_censored_student_t(default_spec, bundled_data) -> None:
+    model = build_alignment_model(bundled_data, replace(default_spec, deviation_df=DF))
+    dist = model["y_gaussian"].owner.inputs[0]
+    nu, mu, sigma = dist.owner.inputs[2:5]
+    point = model.initial_point()
+    fn = model.compile_fn(
+        model.replace_rvs_by_values([nu, mu, sigma]),
+        inputs=model.value_vars,
+        on_unused_input="ignore",
+        mode="FAST_COMPILE",
+    )
+    nu_v, mu_v, sigma_v = (np.asarray(v) for v in fn(point))
+    np.testing.assert_array_equal(nu_v, DF)
+    logp = model.compile_fn(
+        model.logp(vars=[model["y_gaussian"]], sum=False)[0],
+        inputs=model.value_vars,
+        on_unused_input="ignore",
+        mode="FAST_COMPILE",
+    )(point)
+    y = bundled_data.obs["gaussian"].y
+    lower, upper = censoring_bounds(bundled_data)
+    t = stats.t(DF, loc=mu_v, scale=sigma_v)
+    expected = np.where(
+        y <= lower, t.logcdf(lower), np.where(y >= upper, t.logsf(upper), t.logpdf(y))
+    )
+    # both kinds of row are there: zero arms shares sit at their bound
+    assert (y <= lower).sum() > 50 and (y > lower).sum() > 500
+    np.testing.assert_allclose(logp, expected, rtol=1e-6, atol=1e-9)
+
+
+def test_the_projection_draws_student_t_deviations() -> None:
+    tree = constant_posterior()
+    posterior = tree["posterior"].to_dataset()
+    posterior["volatility"] = posterior["volatility"] * 0.0  # a known latent path
+    const = tree["constant_data"].to_dataset()
+    const.attrs["deviation_df"] = DF
+    tree = xr.DataTree.from_dict(
+        {
+            "posterior": posterior,
+            "constant_data": const,
+            "observed_data": tree["observed_data"].to_dataset(),
+        }
+    )
+    draws = project(tree, "2030", random_seed=5)[INDICATOR_VAR]
+    values = draws.sel({STATE: "KAZ", INDICATOR: SHARE, PERIOD: HORIZON})
+    standardised = link_of(values, "share") / SCALE
+    h = np.arange(1, len(HORIZON) + 1)
+    scale = NOISE * np.sqrt(1 - PERSISTENCE ** (2 * h))
+    centred = (standardised - standardised.median((CHAIN, DRAW))) / xr.DataArray(
+        scale, dims=PERIOD, coords={PERIOD: HORIZON}
+    )
+    levels = [0.05, 0.25, 0.75, 0.95]
+    got = centred.quantile(levels, dim=(CHAIN, DRAW)).transpose(PERIOD, "quantile")
+    # (20,000 draws: about three Monte Carlo standard errors of the 5 % quantile)
+    np.testing.assert_allclose(got, np.tile(stats.t(DF).ppf(levels), (len(h), 1)), atol=0.1)
+    # a Normal's 95 % quantile (1.64) is far from the t's (2.13)
+    assert float(got.sel(quantile=0.95).min()) > 1.9
+
+
+@pytest.fixture(scope="module")
+def heavy_simulation(bundled_data, default_spec):
+    from forecast.model.simulate import DEFAULT_TRUTH, simulate
+    from tests.model.conftest import TRUE_LOADINGS
+
+    loading = np.ones(len(bundled_data.indicators))
+    loading[~bundled_data.is_reference] = TRUE_LOADINGS
+    n_gaussian = len(bundled_data.family_indicators("gaussian"))
+    fixed = DEFAULT_TRUTH | {"loading": loading, "persistence": np.full(n_gaussian, NEAR_ONE)}
+    spec = replace(default_spec, deviation_df=DF)
+    return spec, simulate(bundled_data, spec, random_seed=20261207, fixed=fixed)
+
+
+@pytest.mark.slow
+def test_student_t_deviations_recover_the_persistence(heavy_simulation, compiled_models) -> None:
+    from forecast.model.fit import fit_alignment_model
+    from forecast.model.likelihoods import GAUSSIAN_INDICATOR
+    from forecast.model.trees import group
+    from tests.model.test_recovery import (
+        SETTINGS,
+        covered,
+        exact_conditionals,
+        one_per_persistence,
+    )
+
+    spec, simulation = heavy_simulation
+    result = fit_alignment_model(
+        simulation.data, spec, SETTINGS, compiled=compiled_models, log_likelihood=False
+    )
+    posterior = group(result.posterior, "posterior")
+    exact = one_per_persistence(exact_conditionals(simulation.data, spec), spec)
+    report = {}
+    for name in ("persistence", "noise"):
+        draws = posterior[name].sel({GAUSSIAN_INDICATOR: exact})
+        truth = simulation.truth[name].sel({GAUSSIAN_INDICATOR: exact})
+        hit = covered(draws, truth)
+        report[name] = (hit.to_series().to_dict(), draws.median((CHAIN, DRAW)).round(3).values)
+        assert float(hit.mean()) >= 0.75, report
+    assert float(posterior["persistence"].sel({GAUSSIAN_INDICATOR: exact}).median()) > 0.85
