@@ -6,6 +6,7 @@ same model on other data (backtest origins, tests) compile once.
 
 from __future__ import annotations
 
+import math
 import time
 import warnings
 from contextlib import AbstractContextManager
@@ -167,6 +168,9 @@ def observed_dataset(data: ModelData) -> xr.Dataset:
 def constant_dataset(data: ModelData, spec: AlignmentSpec) -> xr.Dataset:
     """Per-indicator constants and the spec's settings the projection needs."""
     ind = {INDICATOR: list(data.indicators)}
+    # the one-step conditional's tails, read by the projection: stored only for a Student-t
+    # (an absent value is the Normal, as in every run stored before the option)
+    tails = {} if math.isinf(spec.deviation_df) else {"deviation_df": spec.deviation_df}
     return xr.Dataset(
         {
             "kind": (INDICATOR, list(data.kind)),
@@ -191,9 +195,8 @@ def constant_dataset(data: ModelData, spec: AlignmentSpec) -> xr.Dataset:
             "deviation": spec.deviation,
             "deviation_initial_sd": spec.priors.deviation_initial_sd,
             "carry": spec.carry,
-            # the one-step conditional's tails (inf: Normal), read by the projection
-            "deviation_df": spec.deviation_df,
-        },
+        }
+        | tails,
     )
 
 

@@ -216,7 +216,7 @@ def _ar_deviations(
     noise = post["noise"].sel(gaussian_indicator=indicator).values[:, :, None]
     phi = post["persistence"].sel(gaussian_indicator=indicator).values[:, :, None]
     n_chain, n_draw, n_state, n_period = eta.shape
-    # Student-t innovations when the fit had them (deviation_df; inf or absent: Normal)
+    # Student-t innovations when the fit had them (deviation_df; absent: Normal)
     df = float(const.attrs.get("deviation_df", np.inf))
     shape = (n_chain, n_draw, n_state, n_period)
     eps = rng.standard_normal(shape) if np.isinf(df) else rng.standard_t(df, shape)

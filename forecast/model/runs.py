@@ -165,9 +165,9 @@ class Run:
         spec hash), with this seed, of this kind, by this version of the package and of its
         model code, with the present stacking weights
         (:func:`forecast.model.forecasting.forecast_fingerprint`), and reaches ``until``; it
-        is returned through ``until``. Otherwise the run is
-        projected afresh (:func:`forecast.model.forecasting.project_run`) and, with
-        ``store``, written to the run directory with its tables (:func:`write_forecast`).
+        is returned through ``until``. Otherwise the run is projected afresh
+        (:func:`forecast.model.forecasting.project_run`) and, with ``store``, written to the
+        run directory with its tables (:func:`write_forecast`).
 
         Parameters
         ----------

@@ -158,3 +158,12 @@ def test_student_t_deviations_recover_the_persistence(heavy_simulation, compiled
         report[name] = (hit.to_series().to_dict(), draws.median((CHAIN, DRAW)).round(3).values)
         assert float(hit.mean()) >= 0.75, report
     assert float(posterior["persistence"].sel({GAUSSIAN_INDICATOR: exact}).median()) > 0.85
+
+
+def test_the_run_records_the_tails_for_the_projection(default_spec, bundled_data) -> None:
+    from forecast.model.fit import constant_dataset
+
+    # a Normal run stores nothing new (runs stored before the option read alike)
+    assert "deviation_df" not in constant_dataset(bundled_data, default_spec).attrs
+    heavy = constant_dataset(bundled_data, replace(default_spec, deviation_df=DF))
+    assert heavy.attrs["deviation_df"] == DF
