@@ -30,6 +30,7 @@ data with the same structure (states, indicators, latent steps): see
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import numpy as np
@@ -55,6 +56,7 @@ from forecast.model.likelihoods import (
 from forecast.model.likelihoods import deviation_variance as deviation_variance
 from forecast.model.random_walk import complement_basis, drift_given_realised
 from forecast.model.spec import AlignmentSpec
+from forecast.model.transforms import NORMAL_TAILED_KINDS
 
 #: extra dims used only inside the graph
 INNOVATION_MODE = "innovation_mode"
@@ -120,12 +122,15 @@ REAL_DTYPE = np.float64
 CENSOR_SENTINEL = 1e6
 
 
-def observation_arrays(data: ModelData) -> dict[str, NDArray]:
+def observation_arrays(data: ModelData, heavy_tails: bool = False) -> dict[str, NDArray]:
     """Every data array the graph reads, by ``pymc.Data`` name.
 
     Index arithmetic happens here, in NumPy, so that the graph only gathers. Integer arrays
     are :data:`INDEX_DTYPE` and real ones :data:`REAL_DTYPE`, whatever the data: numba's
     compiled code is specialised on input dtypes (see :func:`forecast.model.fit.compile_model`).
+    With ``heavy_tails`` (a spec with a finite ``deviation_df``), ``gaussian_obs_heavy`` marks
+    the Gaussian rows whose deviation is a Student-t (every kind but the log-link
+    ``positive``: :data:`forecast.model.likelihoods.NORMAL_TAILED_KINDS`).
     """
     n_poles, n_steps = len(data.poles), data.n_steps
     arrays: dict[str, NDArray] = {}
@@ -166,6 +171,9 @@ def observation_arrays(data: ModelData) -> dict[str, NDArray]:
             prev_censored[has_prev] = censored[obs.previous[has_prev]]
             arrays["gaussian_obs_previous_se"] = prev_se.astype(REAL_DTYPE)
             arrays["gaussian_obs_previous_censored"] = prev_censored.astype(REAL_DTYPE)
+            if heavy_tails:
+                normal = np.isin(np.asarray(data.kind)[obs.indicator], NORMAL_TAILED_KINDS)
+                arrays["gaussian_obs_heavy"] = (~normal).astype(REAL_DTYPE)
     arrays["centring_weight"] = centring_weights(data).astype(REAL_DTYPE)
     return arrays
 
@@ -248,7 +256,8 @@ def build_alignment_model(data: ModelData, spec: AlignmentSpec) -> pm.Model:
     # The helpers create the random variables in a fixed order: PyMC seeds draws by that
     # order, so reordering the calls would change every sample drawn with the same seed.
     with pm.Model(coords=coords) as model:
-        arrays = {name: pm.Data(name, value) for name, value in observation_arrays(data).items()}
+        heavy = not math.isinf(spec.deviation_df)
+        arrays = {n: pm.Data(n, v) for n, v in observation_arrays(data, heavy).items()}
         dynamics = _dynamics(data, spec)
         theta_flat = _latent_path(data, spec, dynamics)
         level = _intercept_levels(data, spec)

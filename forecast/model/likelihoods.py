@@ -147,18 +147,24 @@ def gaussian_families(data: ModelData) -> tuple[str, ...]:
     return tuple(dict.fromkeys(indicator_family(n) for n in names))
 
 
-def deviation_distribution(mu: Any, sigma: Any, df: float) -> pt.TensorVariable:
+def deviation_distribution(mu: Any, sigma: Any, df: float, heavy: Any = None) -> pt.TensorVariable:
     """Return a Gaussian series' one-step conditional: Normal, or Student-t with ``df`` > 2.
 
-    Yearly changes of some series are far heavier-tailed than a Normal's (kurtosis of
-    remittances 23.7, of Chinese finance 26.4; an arms share jumping from 0 to 0.9). Under
-    a Normal one jump is paid for with a larger innovation variance, hence a lower
-    persistence, every year; a Student-t (``deviation_df``) pays for it in its tails.
-    ``sigma`` is the t's scale: its standard deviation is ``sigma sqrt(df / (df - 2))``.
+    Yearly changes of some series are far heavier-tailed than a Normal's (an arms share
+    jumping from 0 to 0.9; kurtosis of remittances 23.7). Under a Normal one jump is paid
+    for with a larger innovation variance, hence a lower persistence, every year; a
+    Student-t (``deviation_df``) pays for it in its tails. ``sigma`` is the t's scale: its
+    standard deviation is ``sigma sqrt(df / (df - 2))``. ``heavy`` (0 or 1 per row) picks
+    the t row by row, the Normal elsewhere (:data:`NORMAL_TAILED_KINDS`): a mixture whose
+    weights are 0 and 1, so each row's density is exactly one of the two.
     """
     if math.isinf(df):
         return pm.Normal.dist(mu=mu, sigma=sigma)
-    return pm.StudentT.dist(nu=df, mu=mu, sigma=sigma)
+    t = pm.StudentT.dist(nu=df, mu=mu, sigma=sigma)
+    if heavy is None:
+        return t
+    weights = pt.stack([1.0 - heavy, heavy], axis=-1)
+    return pm.Mixture.dist(w=weights, comp_dists=[pm.Normal.dist(mu=mu, sigma=sigma), t])
 
 
 def add_gaussian_likelihood(
@@ -176,8 +182,9 @@ def add_gaussian_likelihood(
     and a series starts afresh after a value at its bound (only "at or beyond" is known
     there): a one-step approximation to the Kalman filter of deviation plus error.
     ``"filtered_se"`` shrinks alike but carries a value at its bound as observed. The
-    conditional is Normal, or Student-t with ``deviation_df`` degrees of freedom
-    (:func:`deviation_distribution`; the same scale, the carry's formulas unchanged).
+    conditional is Normal, or Student-t with ``deviation_df`` degrees of freedom except for
+    the log-link kinds (:func:`deviation_distribution`; the same scale, the carry's formulas
+    unchanged).
     """
     p = spec.priors
     noise = pm.LogNormal("noise", np.log(p.noise_sd), p.noise_log_sd, dims=GAUSSIAN_INDICATOR)
@@ -207,7 +214,9 @@ def add_gaussian_likelihood(
     sigma = pt.sqrt(variance + arrays["gaussian_obs_se"] ** 2)
     pm.Censored(
         "y_gaussian",
-        deviation_distribution(mu + carry, sigma, spec.deviation_df),
+        deviation_distribution(
+            mu + carry, sigma, spec.deviation_df, arrays.get("gaussian_obs_heavy")
+        ),
         lower=arrays["gaussian_obs_lower"],
         upper=arrays["gaussian_obs_upper"],
         observed=y,

@@ -30,7 +30,13 @@ from forecast.dims import (
 )
 from forecast.errors import ForecastError
 from forecast.model.spec import FILTERED_CARRIES
-from forecast.model.transforms import GAUSSIAN_KINDS, from_link, inverse_logit, to_link
+from forecast.model.transforms import (
+    GAUSSIAN_KINDS,
+    NORMAL_TAILED_KINDS,
+    from_link,
+    inverse_logit,
+    to_link,
+)
 from forecast.model.trees import group
 from forecast.periods import (
     PANDAS_FREQ,
@@ -216,8 +222,11 @@ def _ar_deviations(
     noise = post["noise"].sel(gaussian_indicator=indicator).values[:, :, None]
     phi = post["persistence"].sel(gaussian_indicator=indicator).values[:, :, None]
     n_chain, n_draw, n_state, n_period = eta.shape
-    # Student-t innovations when the fit had them (deviation_df; absent: Normal)
+    # Student-t innovations when the fit had them (deviation_df; absent: Normal), except
+    # for the kinds that keep Normal tails (a log link)
     df = float(const.attrs.get("deviation_df", np.inf))
+    if str(const["kind"].sel({INDICATOR: indicator}).values) in NORMAL_TAILED_KINDS:
+        df = np.inf
     shape = (n_chain, n_draw, n_state, n_period)
     eps = rng.standard_normal(shape) if np.isinf(df) else rng.standard_t(df, shape)
     first_sd = np.sqrt(1.0 / ((1.0 - phi**2) / noise**2 + 1.0 / cap**2)) if innovation else noise

@@ -19,6 +19,7 @@ from forecast.model.likelihoods import GAUSSIAN_INDICATOR
 from forecast.model.project import variance_gain
 from forecast.model.random_walk import drift_given_realised
 from forecast.model.spec import AlignmentSpec
+from forecast.model.transforms import NORMAL_TAILED_KINDS
 from forecast.seeds import generator, stream_seed
 
 #: a plausible truth, on the model's standardised scales
@@ -156,7 +157,10 @@ def _gaussian_values(
     phi = np.asarray(values["persistence"])[local[g.indicator]]
     resid = np.zeros(len(g))
     df = spec.deviation_df
-    eps = rng.standard_normal(len(g)) if np.isinf(df) else rng.standard_t(df, len(g))
+    eps = rng.standard_normal(len(g))
+    if not np.isinf(df):
+        heavy = ~np.isin(np.asarray(data.kind)[g.indicator], NORMAL_TAILED_KINDS)
+        eps = np.where(heavy, rng.standard_t(df, len(g)), eps)
     innovation = spec.deviation == "innovation"
     cap = spec.priors.deviation_initial_sd
     for j in range(len(g)):

@@ -24,6 +24,7 @@ from forecast.errors import SpecError
 from forecast.model.graph import build_alignment_model, censoring_bounds
 from forecast.model.project import project
 from forecast.model.spec import DEFAULT_MODEL, load_model_spec, parse_model_spec
+from forecast.model.transforms import NORMAL_TAILED_KINDS
 from tests.model.test_carry import with_model_options
 from tests.model.test_horizon import (
     HORIZON,
@@ -62,31 +63,39 @@ def test_a_df_without_a_finite_variance_is_refused(codebook: Codebook, value: st
 
 def test_the_likelihood_is_the_censored_student_t(default_spec, bundled_data) -> None:
     model = build_alignment_model(bundled_data, replace(default_spec, deviation_df=DF))
-    dist = model["y_gaussian"].owner.inputs[0]
-    nu, mu, sigma = dist.owner.inputs[2:5]
     point = model.initial_point()
-    fn = model.compile_fn(
-        model.replace_rvs_by_values([nu, mu, sigma]),
-        inputs=model.value_vars,
+    # the Normal model has the same mean and scale at the same point: read them there
+    normal = build_alignment_model(bundled_data, default_spec)
+    mu, sigma = normal["y_gaussian"].owner.inputs[0].owner.inputs[2:4]
+    fn = normal.compile_fn(
+        normal.replace_rvs_by_values([mu, sigma]),
+        inputs=normal.value_vars,
         on_unused_input="ignore",
         mode="FAST_COMPILE",
     )
-    nu_v, mu_v, sigma_v = (np.asarray(v) for v in fn(point))
-    np.testing.assert_array_equal(nu_v, DF)
+    mu_v, sigma_v = (np.asarray(v) for v in fn(point))
     logp = model.compile_fn(
         model.logp(vars=[model["y_gaussian"]], sum=False)[0],
         inputs=model.value_vars,
         on_unused_input="ignore",
         mode="FAST_COMPILE",
     )(point)
-    y = bundled_data.obs["gaussian"].y
+    obs = bundled_data.obs["gaussian"]
+    y = obs.y
     lower, upper = censoring_bounds(bundled_data)
-    t = stats.t(DF, loc=mu_v, scale=sigma_v)
-    expected = np.where(
-        y <= lower, t.logcdf(lower), np.where(y >= upper, t.logsf(upper), t.logpdf(y))
-    )
-    # both kinds of row are there: zero arms shares sit at their bound
-    assert (y <= lower).sum() > 50 and (y > lower).sum() > 500
+    # a log-link series (remittances, Chinese finance) keeps the Normal
+    normal_rows = np.isin(np.asarray(bundled_data.kind)[obs.indicator], NORMAL_TAILED_KINDS)
+    dist = np.where(normal_rows, 0, 1)
+    expected = np.empty(len(y))
+    for k, law in enumerate((stats.norm(mu_v, sigma_v), stats.t(DF, mu_v, sigma_v))):
+        rows = dist == k
+        at_low, at_high = y <= lower, y >= upper
+        value = np.where(
+            at_low, law.logcdf(lower), np.where(at_high, law.logsf(upper), law.logpdf(y))
+        )
+        expected[rows] = value[rows]
+    # every kind of row is there: zero arms shares at their bound, log-link rows
+    assert (y <= lower).sum() > 50 and (y > lower).sum() > 500 and 50 < normal_rows.sum()
     np.testing.assert_allclose(logp, expected, rtol=1e-6, atol=1e-9)
 
 
