@@ -130,7 +130,7 @@ def observation_arrays(data: ModelData, heavy_tails: bool = False) -> dict[str, 
     compiled code is specialised on input dtypes (see :func:`forecast.model.fit.compile_model`).
     With ``heavy_tails`` (a spec with a finite ``deviation_df``), ``gaussian_obs_heavy`` marks
     the Gaussian rows whose deviation is a Student-t (every kind but the log-link
-    ``positive``: :data:`forecast.model.likelihoods.NORMAL_TAILED_KINDS`).
+    ``positive``: :data:`forecast.model.transforms.NORMAL_TAILED_KINDS`).
     """
     n_poles, n_steps = len(data.poles), data.n_steps
     arrays: dict[str, NDArray] = {}

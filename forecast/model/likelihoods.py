@@ -155,7 +155,8 @@ def deviation_distribution(mu: Any, sigma: Any, df: float, heavy: Any = None) ->
     for with a larger innovation variance, hence a lower persistence, every year; a
     Student-t (``deviation_df``) pays for it in its tails. ``sigma`` is the t's scale: its
     standard deviation is ``sigma sqrt(df / (df - 2))``. ``heavy`` (0 or 1 per row) picks
-    the t row by row, the Normal elsewhere (:data:`NORMAL_TAILED_KINDS`): a mixture whose
+    the t row by row, the Normal elsewhere
+    (:data:`~forecast.model.transforms.NORMAL_TAILED_KINDS`): a mixture whose
     weights are 0 and 1, so each row's density is exactly one of the two.
     """
     if math.isinf(df):

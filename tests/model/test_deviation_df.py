@@ -2,11 +2,12 @@
 
 Left out of a spec, ``deviation_df`` is ``inf`` (the Normal conditional of every earlier
 spec) and stays out of its hash; a spec cannot write ``inf`` (no TOML number here may be
-non-finite). A finite value above 2 makes each Gaussian series'
-one-step conditional a Student-t of that scale. Here: the spec, the likelihood's log
-density against SciPy's at one point (censored rows included), the projection's deviations
-against the t's quantiles, and (slow: a model of its own to compile) recovery of the
-persistence from a simulation with t innovations.
+non-finite). A finite value above 2 makes each Gaussian series' one-step conditional a
+Student-t of that scale, except on a log link (``positive`` kinds keep the Normal). Here: the
+spec, the likelihood's log density against SciPy's at one point (censored rows and both kinds
+of row included), the projection's deviations against the t's and the Normal's quantiles,
+and (slow: a model of its own to compile) recovery of the persistence from a simulation with
+t innovations.
 """
 
 from __future__ import annotations
@@ -99,12 +100,15 @@ def test_the_likelihood_is_the_censored_student_t(default_spec, bundled_data) ->
     np.testing.assert_allclose(logp, expected, rtol=1e-6, atol=1e-9)
 
 
-def test_the_projection_draws_student_t_deviations() -> None:
+@pytest.mark.parametrize("kind", ["share", "positive"])
+def test_the_projection_draws_student_t_deviations(kind: str) -> None:
+    """t deviations for a share; a log-link (``positive``) series keeps the Normal."""
     tree = constant_posterior()
     posterior = tree["posterior"].to_dataset()
     posterior["volatility"] = posterior["volatility"] * 0.0  # a known latent path
     const = tree["constant_data"].to_dataset()
     const.attrs["deviation_df"] = DF
+    const["kind"] = const["kind"].copy(data=[kind, "binomial"])
     tree = xr.DataTree.from_dict(
         {
             "posterior": posterior,
@@ -114,7 +118,7 @@ def test_the_projection_draws_student_t_deviations() -> None:
     )
     draws = project(tree, "2030", random_seed=5)[INDICATOR_VAR]
     values = draws.sel({STATE: "KAZ", INDICATOR: SHARE, PERIOD: HORIZON})
-    standardised = link_of(values, "share") / SCALE
+    standardised = link_of(values, kind) / SCALE
     h = np.arange(1, len(HORIZON) + 1)
     scale = NOISE * np.sqrt(1 - PERSISTENCE ** (2 * h))
     centred = (standardised - standardised.median((CHAIN, DRAW))) / xr.DataArray(
@@ -122,10 +126,11 @@ def test_the_projection_draws_student_t_deviations() -> None:
     )
     levels = [0.05, 0.25, 0.75, 0.95]
     got = centred.quantile(levels, dim=(CHAIN, DRAW)).transpose(PERIOD, "quantile")
+    law = stats.t(DF) if kind == "share" else stats.norm()
     # (20,000 draws: about three Monte Carlo standard errors of the 5 % quantile)
-    np.testing.assert_allclose(got, np.tile(stats.t(DF).ppf(levels), (len(h), 1)), atol=0.1)
+    np.testing.assert_allclose(got, np.tile(law.ppf(levels), (len(h), 1)), atol=0.1)
     # a Normal's 95 % quantile (1.64) is far from the t's (2.13)
-    assert float(got.sel(quantile=0.95).min()) > 1.9
+    assert (float(got.sel(quantile=0.95).min()) > 1.9) is (kind == "share")
 
 
 @pytest.fixture(scope="module")
