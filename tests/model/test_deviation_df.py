@@ -38,7 +38,6 @@ from tests.model.test_horizon import (
 )
 
 DF = 4.0
-NEAR_ONE = 0.95
 
 
 def _spec_text(value: str) -> str:
@@ -135,13 +134,10 @@ def test_the_projection_draws_student_t_deviations(kind: str) -> None:
 
 @pytest.fixture(scope="module")
 def heavy_simulation(bundled_data, default_spec):
-    from forecast.model.simulate import DEFAULT_TRUTH, simulate
-    from tests.model.conftest import TRUE_LOADINGS
+    from forecast.model.simulate import simulate
+    from tests.model.test_recovery_persistence import near_one_truth
 
-    loading = np.ones(len(bundled_data.indicators))
-    loading[~bundled_data.is_reference] = TRUE_LOADINGS
-    n_gaussian = len(bundled_data.family_indicators("gaussian"))
-    fixed = DEFAULT_TRUTH | {"loading": loading, "persistence": np.full(n_gaussian, NEAR_ONE)}
+    fixed = near_one_truth(bundled_data)
     spec = replace(default_spec, deviation_df=DF)
     return spec, simulate(bundled_data, spec, random_seed=20261207, fixed=fixed)
 

@@ -31,6 +31,7 @@ import pytest
 import xarray as xr
 
 from forecast.dims import CHAIN, DRAW
+from forecast.model.design import ModelData
 from forecast.model.fit import fit_alignment_model
 from forecast.model.likelihoods import GAUSSIAN_FAMILY, GAUSSIAN_INDICATOR
 from forecast.model.simulate import DEFAULT_TRUTH, simulate
@@ -46,12 +47,17 @@ from tests.model.test_recovery import (
 NEAR_ONE = 0.95
 
 
+def near_one_truth(data: ModelData) -> dict[str, np.ndarray]:
+    """The fixed truth of a near-one simulation: the test loadings, every persistence 0.95."""
+    loading = np.ones(len(data.indicators))
+    loading[~data.is_reference] = TRUE_LOADINGS
+    n_gaussian = len(data.family_indicators("gaussian"))
+    return DEFAULT_TRUTH | {"loading": loading, "persistence": np.full(n_gaussian, NEAR_ONE)}
+
+
 @pytest.fixture(scope="module")
 def near_one(bundled_data, default_spec):
-    loading = np.ones(len(bundled_data.indicators))
-    loading[~bundled_data.is_reference] = TRUE_LOADINGS
-    n_gaussian = len(bundled_data.family_indicators("gaussian"))
-    fixed = DEFAULT_TRUTH | {"loading": loading, "persistence": np.full(n_gaussian, NEAR_ONE)}
+    fixed = near_one_truth(bundled_data)
     return simulate(bundled_data, default_spec, random_seed=20261206, fixed=fixed)
 
 
