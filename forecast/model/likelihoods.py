@@ -20,6 +20,7 @@ from forecast.model.design import ModelData
 from forecast.model.project import carry_gain
 from forecast.model.spec import FILTERED_CARRIES, AlignmentSpec
 from forecast.model.stacked import indicator_family
+from forecast.model.student_t import censored_deviation_logp
 
 #: extra dims of the likelihoods' own parameters
 GAUSSIAN_INDICATOR = "gaussian_indicator"
@@ -147,27 +148,6 @@ def gaussian_families(data: ModelData) -> tuple[str, ...]:
     return tuple(dict.fromkeys(indicator_family(n) for n in names))
 
 
-def deviation_distribution(mu: Any, sigma: Any, df: float, heavy: Any = None) -> pt.TensorVariable:
-    """Return a Gaussian series' one-step conditional: Normal, or Student-t with ``df`` > 2.
-
-    Yearly changes of some series are far heavier-tailed than a Normal's (an arms share
-    jumping from 0 to 0.9; kurtosis of remittances 23.7). Under a Normal one jump is paid
-    for with a larger innovation variance, hence a lower persistence, every year; a
-    Student-t (``deviation_df``) pays for it in its tails. ``sigma`` is the t's scale: its
-    standard deviation is ``sigma sqrt(df / (df - 2))``. ``heavy`` (0 or 1 per row) picks
-    the t row by row, the Normal elsewhere
-    (:data:`~forecast.model.transforms.NORMAL_TAILED_KINDS`): a mixture whose
-    weights are 0 and 1, so each row's density is exactly one of the two.
-    """
-    if math.isinf(df):
-        return pm.Normal.dist(mu=mu, sigma=sigma)
-    t = pm.StudentT.dist(nu=df, mu=mu, sigma=sigma)
-    if heavy is None:
-        return t
-    weights = pt.stack([1.0 - heavy, heavy], axis=-1)
-    return pm.Mixture.dist(w=weights, comp_dists=[pm.Normal.dist(mu=mu, sigma=sigma), t])
-
-
 def add_gaussian_likelihood(
     arrays: dict[str, pt.TensorVariable], spec: AlignmentSpec, predictor: LinearPredictor
 ) -> None:
@@ -184,8 +164,10 @@ def add_gaussian_likelihood(
     there): a one-step approximation to the Kalman filter of deviation plus error.
     ``"filtered_se"`` shrinks alike but carries a value at its bound as observed. The
     conditional is Normal, or Student-t with ``deviation_df`` degrees of freedom except for
-    the log-link kinds (:func:`deviation_distribution`; the same scale, the carry's formulas
-    unchanged).
+    the log-link kinds (:mod:`forecast.model.student_t`; ``sigma`` is the t's scale, its
+    standard deviation ``sigma sqrt(df / (df - 2))``; the carry's formulas unchanged). Under
+    a Normal one jump (an arms share from 0 to 0.9) is paid for with a larger innovation
+    variance, hence a lower persistence, every year; a t pays for it in its tails.
     """
     p = spec.priors
     noise = pm.LogNormal("noise", np.log(p.noise_sd), p.noise_log_sd, dims=GAUSSIAN_INDICATOR)
@@ -213,13 +195,30 @@ def add_gaussian_likelihood(
     # a value published with a standard error adds its variance; a value at its kind's
     # bound (an arms share of 0) is censored there (see graph.censoring_bounds)
     sigma = pt.sqrt(variance + arrays["gaussian_obs_se"] ** 2)
-    pm.Censored(
+    lower, upper = arrays["gaussian_obs_lower"], arrays["gaussian_obs_upper"]
+    if math.isinf(spec.deviation_df):
+        pm.Censored(
+            "y_gaussian",
+            pm.Normal.dist(mu=mu + carry, sigma=sigma),
+            lower=lower,
+            upper=upper,
+            observed=y,
+            dims=obs_dim("gaussian"),
+        )
+        return
+    df = spec.deviation_df
+
+    def logp(value: Any, mu: Any, sigma: Any, heavy: Any, low: Any, high: Any) -> Any:
+        return censored_deviation_logp(value, mu, sigma, heavy, low, high, df)
+
+    pm.CustomDist(
         "y_gaussian",
-        deviation_distribution(
-            mu + carry, sigma, spec.deviation_df, arrays.get("gaussian_obs_heavy")
-        ),
-        lower=arrays["gaussian_obs_lower"],
-        upper=arrays["gaussian_obs_upper"],
+        mu + carry,
+        sigma,
+        arrays["gaussian_obs_heavy"],
+        lower,
+        upper,
+        logp=logp,
         observed=y,
         dims=obs_dim("gaussian"),
     )
