@@ -20,21 +20,33 @@ from pymc.distributions.dist_math import normal_lcdf
 
 
 def student_t_logcdf(z: Any, df: float) -> pt.TensorVariable:
-    """Log CDF of a standard Student-t with ``df`` degrees of freedom, stable in both tails.
+    """Log CDF of a standard Student-t with ``df`` degrees of freedom, accurate at any ``z``.
 
     ``P(T <= -|z|) = I_x(df / 2, 1 / 2) / 2`` with ``x = df / (df + z^2)``: no cancellation
-    far in the lower tail (PyMC's form subtracts two nearly equal numbers there).
+    far in the lower tail (PyMC's form subtracts two nearly equal numbers there). Near 0,
+    where ``x`` rounds to 1, the same probability is ``(1 - I_q(1 / 2, df / 2)) / 2`` with
+    ``q = z^2 / (df + z^2)``. Each branch is evaluated at a harmless point where it is not
+    used, so that its gradient there (infinite at ``x = 1``) cannot turn the other's into
+    NaN.
 
     Examples
     --------
     >>> import numpy as np
     >>> from scipy import stats
-    >>> z = np.array([-40.0, -1.0, 0.0, 2.5])
-    >>> np.allclose(student_t_logcdf(z, 4.0).eval(), stats.t(4.0).logcdf(z))
+    >>> z = np.array([-40.0, -1.0, -1e-9, 0.0, 2.5])
+    >>> np.allclose(student_t_logcdf(z, 4.0).eval(), stats.t(4.0).logcdf(z), rtol=1e-12)
     True
     """
     z = pt.as_tensor_variable(z)
-    half_tail = 0.5 * pt.betainc(df / 2.0, 0.5, df / (df + z**2))
+    z2 = z**2
+    near = z2 < df
+    far_x = pt.switch(near, 0.5, df / (df + z2))
+    near_q = pt.switch(near, z2 / (df + z2), 0.5)
+    half_tail = pt.switch(
+        near,
+        0.5 - 0.5 * pt.betainc(0.5, df / 2.0, near_q),
+        0.5 * pt.betainc(df / 2.0, 0.5, far_x),
+    )
     return pt.switch(z < 0, pt.log(half_tail), pt.log1p(-half_tail))
 
 
