@@ -12,7 +12,6 @@ samples; the recovery fit is in ``test_recovery_persistence``.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from dataclasses import replace
 
@@ -102,13 +101,10 @@ def test_the_fallbacks_leave_the_hashes_as_they_were(codebook: Codebook) -> None
     assert read_weights(STACKING).model_sha256 == spec.model_sha256
     # at their fallbacks the options stay out of the hashed text: a spec written before they
     # existed keeps its hash, and so do the runs and ledger entries made with it
-    # (deviation_df too: tests/model/test_deviation_df.py)
-    fallback = replace(spec, **OBSERVED, deviation_df=math.inf)
-    assert not {"carry", "persistence_by", "deviation_df"} & set(fallback.to_dict())
+    fallback = replace(spec, **OBSERVED)
+    assert "carry" not in fallback.to_dict() and "persistence_by" not in fallback.to_dict()
     assert fallback.model_sha256 == OBSERVED_MODEL_SHA256
-    unset = without_options(
-        DEFAULT_MODEL.read_text(encoding="utf-8"), [*OBSERVED, "deviation_df"]
-    )
+    unset = without_options(DEFAULT_MODEL.read_text(encoding="utf-8"), OBSERVED)
     assert parse_model_spec(unset, codebook).model_sha256 == OBSERVED_MODEL_SHA256
     assert replace(spec, carry="filtered").model_sha256 != spec.model_sha256
 
@@ -144,8 +140,7 @@ def gaussian_mean_and_sd(model, point: dict) -> tuple[np.ndarray, np.ndarray, np
 @pytest.mark.parametrize("carry", ["filtered", "filtered_se"])
 def test_the_filtered_likelihood_is_its_formula(default_data, carry: str) -> None:
     spec, data = default_data
-    # the Normal conditional, whose mean and sd the graph's Censored node holds
-    spec = replace(spec, **OBSERVED, deviation_df=math.inf)
+    spec = replace(spec, **OBSERVED)
     filtered = build_alignment_model(data, replace(spec, carry=carry))
     point = filtered.initial_point()
     point["persistence_logodds__"] = np.full_like(point["persistence_logodds__"], np.log(4.0))

@@ -3,8 +3,7 @@
 Left out of a spec, ``deviation_df`` is ``inf`` (the Normal conditional of every earlier
 spec) and stays out of its hash; a spec cannot write ``inf`` (no TOML number here may be
 non-finite). A finite value above 2 makes each Gaussian series' one-step conditional a
-Student-t of that scale, except on a log link (``positive`` kinds keep the Normal); the
-default spec sets 4 (since 2026-12-07). Here: the
+Student-t of that scale, except on a log link (``positive`` kinds keep the Normal). Here: the
 spec, the likelihood's log density against SciPy's at one point (censored rows and both kinds
 of row included), the projection's deviations against the t's and the Normal's quantiles,
 and (slow: a model of its own to compile) recovery of the persistence from a simulation with
@@ -13,7 +12,6 @@ t innovations.
 
 from __future__ import annotations
 
-import math
 from dataclasses import replace
 
 import numpy as np
@@ -40,27 +38,21 @@ from tests.model.test_horizon import (
 )
 
 DF = 4.0
-#: model hash of the default spec with Normal deviations (the default before 2026-12-07)
-NORMAL_MODEL_SHA256 = "cff1a57c2df5ad351b3b1de6cc89d891ba0d004f3c5c87ba790bd9ee22be3b13"
 
 
-def _spec_text(value: str | None) -> str:
-    """The default spec's text with ``deviation_df`` set to ``value`` (left out for None)."""
-    text = with_model_options(DEFAULT_MODEL.read_text(encoding="utf-8"))
-    assert "\ndeviation_df = 4\n" in text
-    line = "" if value is None else f"deviation_df = {value}\n"
-    return text.replace("\ndeviation_df = 4\n", f"\n{line}", 1)
+def _spec_text(value: str) -> str:
+    text = DEFAULT_MODEL.read_text(encoding="utf-8")
+    return with_model_options(text).replace("[model]\n", f"[model]\ndeviation_df = {value}\n", 1)
 
 
 def test_the_spec_reads_deviation_df_and_keeps_old_hashes(codebook: Codebook) -> None:
     default = load_model_spec(DEFAULT_MODEL, codebook)
-    assert default.deviation_df == DF and default.to_dict()["deviation_df"] == DF
-    # left out it is the Normal, and not hashed: the spec before it (the default until
-    # 2026-12-07) keeps its model hash, and so do its runs, weights and ledger entries
-    normal = parse_model_spec(_spec_text(None), codebook)
-    assert np.isinf(normal.deviation_df) and "deviation_df" not in normal.to_dict()
-    assert normal.model_sha256 == NORMAL_MODEL_SHA256
-    assert normal.model_sha256 != default.model_sha256
+    assert np.isinf(default.deviation_df)
+    # at its fallback the option is not hashed: earlier runs and weights keep their hashes
+    assert "deviation_df" not in default.to_dict()
+    heavy = parse_model_spec(_spec_text("4"), codebook)
+    assert heavy.deviation_df == DF and heavy.to_dict()["deviation_df"] == DF
+    assert heavy.model_sha256 != default.model_sha256
 
 
 @pytest.mark.parametrize("value", ["2", "1.5", "-4", "nan", "inf", '"t"'])
@@ -70,11 +62,10 @@ def test_a_df_without_a_finite_variance_is_refused(codebook: Codebook, value: st
 
 
 def test_the_likelihood_is_the_censored_student_t(default_spec, bundled_data) -> None:
-    assert default_spec.deviation_df == DF
-    model = build_alignment_model(bundled_data, default_spec)
+    model = build_alignment_model(bundled_data, replace(default_spec, deviation_df=DF))
     point = model.initial_point()
     # the Normal model has the same mean and scale at the same point: read them there
-    normal = build_alignment_model(bundled_data, replace(default_spec, deviation_df=math.inf))
+    normal = build_alignment_model(bundled_data, default_spec)
     mu, sigma = normal["y_gaussian"].owner.inputs[0].owner.inputs[2:4]
     fn = normal.compile_fn(
         normal.replace_rvs_by_values([mu, sigma]),
@@ -193,7 +184,6 @@ def test_the_run_records_the_tails_for_the_projection(default_spec, bundled_data
     from forecast.model.fit import constant_dataset
 
     # a Normal run stores nothing new (runs stored before the option read alike)
-    normal = replace(default_spec, deviation_df=math.inf)
-    assert "deviation_df" not in constant_dataset(bundled_data, normal).attrs
-    heavy = constant_dataset(bundled_data, default_spec)
+    assert "deviation_df" not in constant_dataset(bundled_data, default_spec).attrs
+    heavy = constant_dataset(bundled_data, replace(default_spec, deviation_df=DF))
     assert heavy.attrs["deviation_df"] == DF
