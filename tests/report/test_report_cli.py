@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import html
 import io
 import re
 
@@ -66,17 +67,23 @@ def _rows(markdown: str, heading: str) -> list[list[str]]:
     return [[cell.strip() for cell in row.strip("|").split("|")] for row in lines[start + 2 : end]]
 
 
+def _whole(cell: str) -> int:
+    """The whole percentage a cell shows ("<1%" is 0 and ">99%" 100, as the changes count)."""
+    shown = html.unescape(cell).split("%")[0]
+    return {"<1": 0, ">99": 100}[shown] if shown in ("<1", ">99") else int(shown)
+
+
 def test_the_report_reads_as_an_analyst_expects(bundled_report):
     text = bundled_report.markdown.read_text(encoding="utf-8")
     # scenarios most likely first
     scenarios = _rows(text, "Where the region")
-    shares = [int(row[1].split("%")[0].lstrip("<>")) for row in scenarios]
+    shares = [_whole(row[1]) for row in scenarios]
     assert shares == sorted(shares, reverse=True) and len(shares) >= 3
     # what-if changes are the differences of the percentages shown
     whatifs = _rows(text, "Probabilities under each what-if")
     assert whatifs
     for row in whatifs:
-        before, after = (int(cell.rstrip("%").lstrip("<>")) for cell in row[2:4])
+        before, after = (_whole(cell) for cell in row[2:4])
         change = 0 if row[4] == "0 pts" else int(row[4].removesuffix(" pts"))
         assert change == after - before, row
     # medians named as medians, captions that match their figures, the rank test explained
