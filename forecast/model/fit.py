@@ -170,7 +170,12 @@ def constant_dataset(data: ModelData, spec: AlignmentSpec) -> xr.Dataset:
     ind = {INDICATOR: list(data.indicators)}
     # the one-step conditional's tails, read by the projection: stored only for a Student-t
     # (an absent value is the Normal, as in every run stored before the option)
-    tails = {} if math.isinf(spec.deviation_df) else {"deviation_df": spec.deviation_df}
+    tails: dict[str, float | str] = {}
+    if not math.isinf(spec.deviation_df):
+        tails["deviation_df"] = spec.deviation_df
+    # likewise the log-link kinds' own scaling of their deviations, only when it has one
+    if spec.log_link_deviation != "same":
+        tails["log_link_deviation"] = spec.log_link_deviation
     return xr.Dataset(
         {
             "kind": (INDICATOR, list(data.kind)),

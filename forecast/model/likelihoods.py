@@ -38,26 +38,30 @@ def deviation_variance(
     phi: pt.TensorVariable,
     gap: pt.TensorVariable,
     has_prev: pt.TensorVariable,
-    spec: AlignmentSpec,
+    innovation: Any,
+    cap: float,
 ) -> pt.TensorVariable:
     """Conditional variance of an AR(1) deviation given the previous one, ``gap`` periods back.
 
-    ``deviation = "stationary"``: ``noise`` is the stationary sd, so the variance is
-    ``noise^2 (1 - phi^(2 gap))`` (``noise^2`` for a series' first value). ``"innovation"``:
-    ``noise`` is the innovation sd, the variance ``noise^2 sum(phi^(2 j), j < gap)``, which
-    is ``noise^2 gap`` at ``phi = 1`` (a random walk: a series can leave its latent-implied
-    level for good); a series' first value has the stationary variance capped at
-    ``deviation_initial_sd^2``.
+    Where ``innovation`` is false (a stationary deviation), ``noise`` is the stationary sd,
+    so the variance is ``noise^2 (1 - phi^(2 gap))`` (``noise^2`` for a series' first value).
+    Where it is true, ``noise`` is the innovation sd, the variance
+    ``noise^2 sum(phi^(2 j), j < gap)``, which is ``noise^2 gap`` at ``phi = 1`` (a random
+    walk: a series can leave its latent-implied level for good, and ``phi`` near 1 is no
+    funnel); a series' first value has the stationary variance capped at ``cap^2``
+    (:func:`deviation_marginal_variance`). ``innovation`` is a bool or a 0/1 tensor per row.
     """
-    if spec.deviation == "stationary":
-        return noise**2 * (1.0 - has_prev * (phi**gap) ** 2)
+    stationary = noise**2 * (1.0 - has_prev * (phi**gap) ** 2)
+    if innovation is False:
+        return stationary
     q = phi**2
     near_one = pt.abs(1.0 - q) < 1e-6
     safe = pt.switch(near_one, 0.5, q)
     steps = pt.maximum(gap, 1.0)
     gain = pt.switch(near_one, steps, (1.0 - safe**steps) / (1.0 - safe))
-    initial = deviation_marginal_variance(noise, phi, spec)
-    return pt.switch(has_prev > 0, noise**2 * gain, initial)
+    initial = deviation_marginal_variance(noise, phi, True, cap)
+    scaled = pt.switch(has_prev > 0, noise**2 * gain, initial)
+    return scaled if innovation is True else pt.switch(innovation > 0, scaled, stationary)
 
 
 @dataclass(frozen=True)
@@ -100,23 +104,46 @@ class LinearPredictor:
         return level + self.loading_signed[ind] * theta_bar
 
 
-def deviation_marginal_variance(noise: Any, phi: Any, spec: AlignmentSpec) -> Any:
+def deviation_marginal_variance(noise: Any, phi: Any, innovation: Any, cap: float) -> Any:
     """Marginal variance of an AR(1) deviation: a series' first value's variance.
 
-    On tensors and arrays alike: ``noise^2`` for ``deviation = "stationary"``; for
-    ``"innovation"``, the stationary variance ``noise^2 / (1 - phi^2)`` capped at
-    ``deviation_initial_sd^2``.
+    On tensors and arrays alike: ``noise^2`` where ``innovation`` is false (``noise`` is the
+    stationary sd); where true, the stationary variance ``noise^2 / (1 - phi^2)`` capped at
+    ``cap^2`` (``noise`` is the innovation sd: at ``phi = 1`` the variance is ``cap^2``).
+    ``innovation`` is a bool, or 0/1 per element (then ``noise`` and ``phi`` are tensors).
 
     Examples
     --------
-    >>> from forecast.model.spec import AlignmentSpec
-    >>> spec = AlignmentSpec(indicators=("x",), reference=())
-    >>> float(deviation_marginal_variance(0.5, 0.9, spec))
+    >>> float(deviation_marginal_variance(0.5, 0.9, False, 1.0))
     0.25
+    >>> round(float(deviation_marginal_variance(0.1, 1.0, True, 1.0)), 6)
+    1.0
     """
-    if spec.deviation == "stationary":
-        return noise**2
-    return 1.0 / ((1.0 - phi**2) / noise**2 + 1.0 / spec.priors.deviation_initial_sd**2)
+    stationary = noise**2
+    if innovation is False:
+        return stationary
+    scaled = 1.0 / ((1.0 - phi**2) / noise**2 + 1.0 / cap**2)
+    return scaled if innovation is True else pt.switch(innovation > 0, scaled, stationary)
+
+
+def innovation_rows(
+    data: ModelData, spec: AlignmentSpec, local: pt.TensorVariable
+) -> bool | pt.TensorVariable:
+    """Which Gaussian rows have an innovation-scaled deviation (``spec.innovation_scaled``).
+
+    A bool when every Gaussian indicator is scaled alike (the graph has no switch), else a
+    0/1 tensor gathered by each row's Gaussian indicator, ``local``.
+    """
+    scaled = innovation_indicators(data, spec)
+    if scaled.all() or not scaled.any():
+        return bool(scaled.all())
+    return pt.as_tensor(scaled.astype(np.float64))[local]
+
+
+def innovation_indicators(data: ModelData, spec: AlignmentSpec) -> np.ndarray:
+    """Whether each Gaussian indicator (in the likelihood's order) is innovation-scaled."""
+    kinds = np.asarray(data.kind)[data.family_indicators("gaussian")]
+    return np.array([spec.innovation_scaled(str(k)) for k in kinds], dtype=bool)
 
 
 def gaussian_persistence(data: ModelData, spec: AlignmentSpec) -> pt.TensorVariable:
@@ -170,9 +197,15 @@ def add_gaussian_likelihood(
     variance, hence a lower persistence, every year; a t pays for it in its tails.
     """
     p = spec.priors
-    noise = pm.LogNormal("noise", np.log(p.noise_sd), p.noise_log_sd, dims=GAUSSIAN_INDICATOR)
+    # an innovation sd is a yearly change's, far below a stationary sd: its own prior
+    scaled = innovation_indicators(predictor.data, spec)
+    median = np.where(scaled, p.innovation_noise_sd, p.noise_sd)
+    log_sd = np.where(scaled, p.innovation_noise_log_sd, p.noise_log_sd)
+    noise = pm.LogNormal("noise", np.log(median), log_sd, dims=GAUSSIAN_INDICATOR)
     persistence = gaussian_persistence(predictor.data, spec)
     local = arrays["gaussian_obs_local"]
+    innovation = innovation_rows(predictor.data, spec, local)
+    cap = p.deviation_initial_sd
     y = arrays["gaussian_obs_y"]
     mu = predictor("gaussian")
     has_prev = arrays["gaussian_obs_has_previous"]
@@ -184,9 +217,9 @@ def add_gaussian_likelihood(
     # observations are sorted by series, so a previous observation is the row above
     resid = y - mu
     resid_prev = pt.concatenate([pt.zeros((1,)), resid[:-1]])
-    variance = deviation_variance(noise[local], persistence[local], gap, has_prev, spec)
+    variance = deviation_variance(noise[local], persistence[local], gap, has_prev, innovation, cap)
     if filtered:
-        marginal = deviation_marginal_variance(noise[local], persistence[local], spec)
+        marginal = deviation_marginal_variance(noise[local], persistence[local], innovation, cap)
         k = carry_gain(marginal, arrays["gaussian_obs_previous_se"])
         carry = has_prev * phi_d * k * resid_prev
         variance = variance + has_prev * phi_d**2 * marginal * (1.0 - k)

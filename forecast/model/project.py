@@ -29,7 +29,7 @@ from forecast.dims import (
     STATE,
 )
 from forecast.errors import ForecastError
-from forecast.model.spec import FILTERED_CARRIES
+from forecast.model.spec import FILTERED_CARRIES, innovation_scaled
 from forecast.model.transforms import (
     GAUSSIAN_KINDS,
     NORMAL_TAILED_KINDS,
@@ -199,6 +199,23 @@ def carry_gain(marginal: Any, previous_se: Any) -> Any:
     return marginal / (marginal + previous_se**2)
 
 
+def _deviation_law(const: xr.Dataset, indicator: str) -> tuple[bool, float]:
+    """Whether an indicator's deviation is innovation-scaled, and its degrees of freedom.
+
+    As the fit had them (its ``constant_data`` attributes; absent: stationary, Normal):
+    Student-t innovations when ``deviation_df`` is finite, except for the kinds that keep
+    Normal tails (a log link).
+    """
+    kind = str(const["kind"].sel({INDICATOR: indicator}).values)
+    innovation = innovation_scaled(
+        str(const.attrs.get("deviation", "stationary")),
+        str(const.attrs.get("log_link_deviation", "same")),
+        kind,
+    )
+    df = np.inf if kind in NORMAL_TAILED_KINDS else float(const.attrs.get("deviation_df", np.inf))
+    return innovation, df
+
+
 def _ar_deviations(
     posterior: xr.DataTree,
     indicator: str,
@@ -217,16 +234,11 @@ def _ar_deviations(
     """
     post = group(posterior, "posterior")
     const = group(posterior, "constant_data")
-    innovation = str(const.attrs.get("deviation", "stationary")) == "innovation"
+    innovation, df = _deviation_law(const, indicator)
     cap = float(const.attrs.get("deviation_initial_sd", 1.0))
     noise = post["noise"].sel(gaussian_indicator=indicator).values[:, :, None]
     phi = post["persistence"].sel(gaussian_indicator=indicator).values[:, :, None]
     n_chain, n_draw, n_state, n_period = eta.shape
-    # Student-t innovations when the fit had them (deviation_df; absent: Normal), except
-    # for the kinds that keep Normal tails (a log link)
-    df = float(const.attrs.get("deviation_df", np.inf))
-    if str(const["kind"].sel({INDICATOR: indicator}).values) in NORMAL_TAILED_KINDS:
-        df = np.inf
     shape = (n_chain, n_draw, n_state, n_period)
     eps = rng.standard_normal(shape) if np.isinf(df) else rng.standard_t(df, shape)
     first_sd = np.sqrt(1.0 / ((1.0 - phi**2) / noise**2 + 1.0 / cap**2)) if innovation else noise

@@ -161,14 +161,14 @@ def _gaussian_values(
     if not np.isinf(df):
         heavy = ~np.isin(np.asarray(data.kind)[g.indicator], NORMAL_TAILED_KINDS)
         eps = np.where(heavy, rng.standard_t(df, len(g)), eps)
-    innovation = spec.deviation == "innovation"
+    scaled = np.array([spec.innovation_scaled(str(k)) for k in data.kind])[g.indicator]
     cap = spec.priors.deviation_initial_sd
     for j in range(len(g)):
         if g.previous[j] >= 0:
             phi_d = phi[j] ** g.gap[j]
-            gain = variance_gain(phi[j : j + 1], int(g.gap[j]))[0] if innovation else 1 - phi_d**2
+            gain = variance_gain(phi[j : j + 1], int(g.gap[j]))[0] if scaled[j] else 1 - phi_d**2
             resid[j] = phi_d * resid[j - 1] + noise[j] * np.sqrt(gain) * eps[j]
-        elif innovation:
+        elif scaled[j]:
             resid[j] = eps[j] / np.sqrt((1.0 - phi[j] ** 2) / noise[j] ** 2 + 1.0 / cap**2)
         else:
             resid[j] = noise[j] * eps[j]

@@ -14,12 +14,16 @@ from forecast.data.codebook import Codebook
 from forecast.dims import POLES
 from forecast.errors import SpecError
 from forecast.model.inference import ADAPTATIONS, METHODS, SamplerSettings
+from forecast.model.transforms import LOG_LINK_KINDS
 from forecast.periods import coarser_or_equal, period_frequency
 from forecast.tomlfile import check_finite, check_keys, expect_type, parse_toml, read_text
 
 DEFAULT_MODEL = Path(__file__).resolve().parents[2] / "models" / "alignment.toml"
 #: how a Gaussian indicator's AR(1) deviation is scaled (see forecast.model.graph)
 DEVIATIONS = ("stationary", "innovation")
+#: how the log-link kinds' deviations are scaled: as every other's (``deviation``), or
+#: by their stationary sd or their innovation sd whatever ``deviation`` says
+LOG_LINK_DEVIATIONS = ("same", *DEVIATIONS)
 #: what a Gaussian series carries into its next value (see forecast.model.likelihoods):
 #: its observed residual; its expected deviation given the value's standard error, with a
 #: fresh start after a value at its bound; or the expected deviation only
@@ -34,7 +38,10 @@ _HASH_NEUTRAL_DEFAULTS: dict[str, Any] = {
     "carry": "observed",
     "persistence_by": "indicator",
     "deviation_df": math.inf,
+    "log_link_deviation": "same",
 }
+#: the same for prior scales (in :meth:`AlignmentSpec.to_dict`'s ``priors`` table)
+_HASH_NEUTRAL_PRIORS: dict[str, Any] = {"innovation_noise_sd": 0.5, "innovation_noise_log_sd": 0.4}
 
 
 @dataclass(frozen=True)
@@ -53,6 +60,8 @@ class Priors:
     loading_log_sd: float = 0.35
     noise_sd: float = 0.5
     noise_log_sd: float = 0.4
+    innovation_noise_sd: float = 0.5
+    innovation_noise_log_sd: float = 0.4
     deviation_initial_sd: float = 1.0
     persistence_alpha: float = 2.0
     persistence_beta: float = 2.0
@@ -103,6 +112,7 @@ class AlignmentSpec:
     carry: str = "observed"
     persistence_by: str = "indicator"
     deviation_df: float = math.inf
+    log_link_deviation: str = "same"
     priors: Priors = field(default_factory=Priors)
     sampler: SamplerSettings = field(default_factory=SamplerSettings)
     projection: ProjectionSettings = field(default_factory=ProjectionSettings)
@@ -121,7 +131,14 @@ class AlignmentSpec:
         for key, default in _HASH_NEUTRAL_DEFAULTS.items():
             if out[key] == default:
                 del out[key]
+        for key, default in _HASH_NEUTRAL_PRIORS.items():
+            if out["priors"][key] == default:
+                del out["priors"][key]
         return out
+
+    def innovation_scaled(self, kind: str) -> bool:
+        """Whether a Gaussian indicator of ``kind`` has its deviation scaled by its innovation."""
+        return innovation_scaled(self.deviation, self.log_link_deviation, kind)
 
     @property
     def sha256(self) -> str:
@@ -243,6 +260,7 @@ _MODEL_DEFAULTS: dict[str, Any] = {
     "carry": "observed",
     "persistence_by": "indicator",
     "deviation_df": math.inf,
+    "log_link_deviation": "same",
 }
 
 
@@ -265,6 +283,13 @@ def _model_table(path: Path, model: dict[str, Any]) -> dict[str, Any]:
     if deviation not in DEVIATIONS:
         raise SpecError(
             path, f"deviation must be one of {', '.join(DEVIATIONS)}", key="model.deviation"
+        )
+    log_link = expect_type(path, "model.log_link_deviation", out["log_link_deviation"], str)
+    if log_link not in LOG_LINK_DEVIATIONS:
+        raise SpecError(
+            path,
+            f"log_link_deviation must be one of {', '.join(LOG_LINK_DEVIATIONS)}",
+            key="model.log_link_deviation",
         )
     carry = expect_type(path, "model.carry", out["carry"], str)
     if carry not in CARRIES:
@@ -298,6 +323,7 @@ def _model_table(path: Path, model: dict[str, Any]) -> dict[str, Any]:
         "carry": carry,
         "persistence_by": persistence_by,
         "deviation_df": df,
+        "log_link_deviation": log_link,
     }
 
 
@@ -378,6 +404,26 @@ def _sampler(path: Path, table: dict[str, Any]) -> SamplerSettings:
             path, f"adaptation must be one of {', '.join(ADAPTATIONS)}", key="sampler.adaptation"
         )
     return sampler
+
+
+def innovation_scaled(deviation: str, log_link_deviation: str, kind: str) -> bool:
+    """Whether a Gaussian indicator's AR(1) deviation is scaled by its innovation sd.
+
+    ``deviation`` for every kind, unless ``log_link_deviation`` names another scaling for
+    the log-link kinds (:data:`forecast.model.transforms.LOG_LINK_KINDS`).
+
+    Examples
+    --------
+    >>> innovation_scaled("stationary", "innovation", "positive")
+    True
+    >>> innovation_scaled("stationary", "innovation", "share")
+    False
+    >>> innovation_scaled("innovation", "same", "share")
+    True
+    """
+    if kind in LOG_LINK_KINDS and log_link_deviation != "same":
+        return log_link_deviation == "innovation"
+    return deviation == "innovation"
 
 
 def model_sha256(content: Mapping[str, Any]) -> str:
