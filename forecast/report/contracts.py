@@ -53,6 +53,8 @@ class RunFacts:
     drift_damping: float
     #: the deviations' Student-t degrees of freedom (inf: Normal)
     deviation_df: float = math.inf
+    #: the log-link kinds' own scaling of their deviations ("same": as every other's)
+    log_link_deviation: str = "same"
 
 
 @dataclass(frozen=True)

@@ -75,6 +75,7 @@ def run_facts(manifest: RunManifest) -> RunFacts:
         carry=str(spec.get("carry", AlignmentSpec.carry)),
         persistence_by=str(spec.get("persistence_by", AlignmentSpec.persistence_by)),
         deviation_df=float(spec.get("deviation_df", AlignmentSpec.deviation_df)),
+        log_link_deviation=str(spec.get("log_link_deviation", AlignmentSpec.log_link_deviation)),
         drift_damping=float(
             spec.get("projection", {}).get("drift_damping", ProjectionSettings.drift_damping)
         ),

@@ -331,7 +331,11 @@ def _deviation_lines(run: RunFacts) -> tuple[str, ...]:
         lines = [
             f"    u AR(1): persistence {rho}, scale ν[i],",
             f"    Student-t innovations with {run.deviation_df:g} degrees of freedom",
+            "    (Normal for positive amounts: exp of a t has no mean)",
         ]
+    if run.log_link_deviation == "innovation":
+        lines.append("    positive amounts: ν[i] the innovation sd (ρ = 1 a random walk),")
+        lines.append("    the first value's variance ν²/(1 − ρ²), capped")
     if run.carry in FILTERED_CARRIES:
         lines.append("    u[t−1] carried as its expectation given y[t−1]'s standard error se:")
         lines.append("    k·r[t−1], k = ν² / (ν² + se²), r the residual")
