@@ -2,14 +2,16 @@
 
 A stationary AR(1) deviation has the conditional variance ``noise^2 (1 - phi^2)``, which
 vanishes as ``phi -> 1``: remittances (a Normal deviation on a log link) sit there, and the
-default fit's only failed seed had all its divergences at their persistence above 0.998
+Student-t candidate's only failed seed had all its divergences at their persistence above 0.998
 (``benchmarks/results/sampler_settings.md``). ``log_link_deviation = "innovation"`` scales
 the log-link kinds' deviations by their innovation sd, with its own prior
 (``priors.innovation_noise_sd`` and ``innovation_noise_log_sd``), so ``phi = 1`` is a random
 walk; every other kind keeps ``deviation``. Here: the spec and its hashes, the conditional
 variances row by row, the likelihood against the whole-model scalings on the rows each owns,
 the projection's spread against the random walk's, and (slow: a model of its own to compile)
-recovery of a log-link persistence near 1.
+recovery of a log-link persistence near 1, a strict expected failure: Chinese finance's is
+not recovered. Not the default (README, the variants table: at the failing seed the
+divergences moved to the smallest innovation sds).
 """
 
 from __future__ import annotations
@@ -168,6 +170,12 @@ def test_the_projection_spreads_a_log_link_series_as_a_random_walk(kind: str) ->
 
 
 @pytest.mark.slow
+@pytest.mark.xfail(
+    strict=True,
+    reason="Chinese finance's persistence is not recovered near 1: at a truth of 0.99 its "
+    "90 % interval is [0.203, 0.927] (remittances' [0.817, 0.995] covers it); a deviation "
+    "near a random walk is hard to tell from the latent's own walk (2 x 300 draws)",
+)
 def test_a_log_link_persistence_near_one_is_recovered(
     bundled_data, default_spec, compiled_models
 ) -> None:
