@@ -199,8 +199,10 @@ def add_gaussian_likelihood(
     p = spec.priors
     # an innovation sd is a yearly change's, far below a stationary sd: its own prior
     scaled = innovation_indicators(predictor.data, spec)
-    median = np.where(scaled, p.innovation_noise_sd, p.noise_sd)
-    log_sd = np.where(scaled, p.innovation_noise_log_sd, p.noise_log_sd)
+    median: Any = np.where(scaled, p.innovation_noise_sd, p.noise_sd)
+    log_sd: Any = np.where(scaled, p.innovation_noise_log_sd, p.noise_log_sd)
+    if scaled.all() or not scaled.any():  # one prior: scalars, the graph of earlier fits
+        median, log_sd = float(median[0]), float(log_sd[0])
     noise = pm.LogNormal("noise", np.log(median), log_sd, dims=GAUSSIAN_INDICATOR)
     persistence = gaussian_persistence(predictor.data, spec)
     local = arrays["gaussian_obs_local"]
