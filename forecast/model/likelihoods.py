@@ -146,6 +146,21 @@ def innovation_indicators(data: ModelData, spec: AlignmentSpec) -> np.ndarray:
     return np.array([spec.innovation_scaled(str(k)) for k in kinds], dtype=bool)
 
 
+def gaussian_noise(data: ModelData, spec: AlignmentSpec) -> pt.TensorVariable:
+    """Add the ``noise`` scale of each Gaussian indicator's deviation, LogNormal.
+
+    An innovation sd is a yearly change's, far below a stationary sd: the innovation-scaled
+    indicators have their own prior (``priors.innovation_noise_sd`` and ``_log_sd``).
+    """
+    p = spec.priors
+    scaled = innovation_indicators(data, spec)
+    median: Any = np.where(scaled, p.innovation_noise_sd, p.noise_sd)
+    log_sd: Any = np.where(scaled, p.innovation_noise_log_sd, p.noise_log_sd)
+    if scaled.all() or not scaled.any():  # one prior: scalars, the graph of earlier fits
+        median, log_sd = float(median[0]), float(log_sd[0])
+    return pm.LogNormal("noise", np.log(median), log_sd, dims=GAUSSIAN_INDICATOR)
+
+
 def gaussian_persistence(data: ModelData, spec: AlignmentSpec) -> pt.TensorVariable:
     """Add the ``persistence`` of each Gaussian indicator's AR(1) deviation.
 
@@ -197,13 +212,7 @@ def add_gaussian_likelihood(
     variance, hence a lower persistence, every year; a t pays for it in its tails.
     """
     p = spec.priors
-    # an innovation sd is a yearly change's, far below a stationary sd: its own prior
-    scaled = innovation_indicators(predictor.data, spec)
-    median: Any = np.where(scaled, p.innovation_noise_sd, p.noise_sd)
-    log_sd: Any = np.where(scaled, p.innovation_noise_log_sd, p.noise_log_sd)
-    if scaled.all() or not scaled.any():  # one prior: scalars, the graph of earlier fits
-        median, log_sd = float(median[0]), float(log_sd[0])
-    noise = pm.LogNormal("noise", np.log(median), log_sd, dims=GAUSSIAN_INDICATOR)
+    noise = gaussian_noise(predictor.data, spec)
     persistence = gaussian_persistence(predictor.data, spec)
     local = arrays["gaussian_obs_local"]
     innovation = innovation_rows(predictor.data, spec, local)
