@@ -264,6 +264,14 @@ _MODEL_DEFAULTS: dict[str, Any] = {
 }
 
 
+def _choice(path: Path, out: dict[str, Any], name: str, options: tuple[str, ...]) -> str:
+    """Return the ``[model]`` setting ``name``, refused unless it is one of ``options``."""
+    value = expect_type(path, f"model.{name}", out[name], str)
+    if value not in options:
+        raise SpecError(path, f"{name} must be one of {', '.join(options)}", key=f"model.{name}")
+    return str(value)
+
+
 def _model_table(path: Path, model: dict[str, Any]) -> dict[str, Any]:
     """Check the ``[model]`` table; return its settings, defaults filled in."""
     check_keys(path, model, required=set(), optional=set(_MODEL_DEFAULTS), prefix="model")
@@ -279,28 +287,10 @@ def _model_table(path: Path, model: dict[str, Any]) -> dict[str, Any]:
         )
     corr = expect_type(path, "model.correlated_innovations", out["correlated_innovations"], bool)
     overdispersion = expect_type(path, "model.overdispersion", out["overdispersion"], bool)
-    deviation = expect_type(path, "model.deviation", out["deviation"], str)
-    if deviation not in DEVIATIONS:
-        raise SpecError(
-            path, f"deviation must be one of {', '.join(DEVIATIONS)}", key="model.deviation"
-        )
-    log_link = expect_type(path, "model.log_link_deviation", out["log_link_deviation"], str)
-    if log_link not in LOG_LINK_DEVIATIONS:
-        raise SpecError(
-            path,
-            f"log_link_deviation must be one of {', '.join(LOG_LINK_DEVIATIONS)}",
-            key="model.log_link_deviation",
-        )
-    carry = expect_type(path, "model.carry", out["carry"], str)
-    if carry not in CARRIES:
-        raise SpecError(path, f"carry must be one of {', '.join(CARRIES)}", key="model.carry")
-    persistence_by = expect_type(path, "model.persistence_by", out["persistence_by"], str)
-    if persistence_by not in PERSISTENCE_SHARING:
-        raise SpecError(
-            path,
-            f"persistence_by must be one of {', '.join(PERSISTENCE_SHARING)}",
-            key="model.persistence_by",
-        )
+    deviation = _choice(path, out, "deviation", DEVIATIONS)
+    log_link = _choice(path, out, "log_link_deviation", LOG_LINK_DEVIATIONS)
+    carry = _choice(path, out, "carry", CARRIES)
+    persistence_by = _choice(path, out, "persistence_by", PERSISTENCE_SHARING)
     df = float(expect_type(path, "model.deviation_df", out["deviation_df"], (int, float)))
     if not df > 2:  # NaN too
         raise SpecError(
