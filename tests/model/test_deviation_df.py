@@ -20,10 +20,9 @@ import xarray as xr
 from scipy import stats
 
 from forecast.data.codebook import Codebook
-from forecast.dims import CHAIN, DRAW, INDICATOR, INDICATOR_VAR, PERIOD, STATE
+from forecast.dims import CHAIN, DRAW, PERIOD
 from forecast.errors import SpecError
 from forecast.model.graph import build_alignment_model, censoring_bounds
-from forecast.model.project import project
 from forecast.model.spec import DEFAULT_MODEL, load_model_spec, parse_model_spec
 from forecast.model.transforms import NORMAL_TAILED_KINDS
 from tests.model.test_carry import with_model_options
@@ -32,9 +31,8 @@ from tests.model.test_horizon import (
     NOISE,
     PERSISTENCE,
     SCALE,
-    SHARE,
-    constant_posterior,
     link_of,
+    share_projection,
 )
 
 DF = 4.0
@@ -102,21 +100,7 @@ def test_the_likelihood_is_the_censored_student_t(default_spec, bundled_data) ->
 @pytest.mark.parametrize("kind", ["share", "positive"])
 def test_the_projection_draws_student_t_deviations(kind: str) -> None:
     """t deviations for a share; a log-link (``positive``) series keeps the Normal."""
-    tree = constant_posterior()
-    posterior = tree["posterior"].to_dataset()
-    posterior["volatility"] = posterior["volatility"] * 0.0  # a known latent path
-    const = tree["constant_data"].to_dataset()
-    const.attrs["deviation_df"] = DF
-    const["kind"] = const["kind"].copy(data=[kind, "binomial"])
-    tree = xr.DataTree.from_dict(
-        {
-            "posterior": posterior,
-            "constant_data": const,
-            "observed_data": tree["observed_data"].to_dataset(),
-        }
-    )
-    draws = project(tree, "2030", random_seed=5)[INDICATOR_VAR]
-    values = draws.sel({STATE: "KAZ", INDICATOR: SHARE, PERIOD: HORIZON})
+    values = share_projection(kind, deviation_df=DF)
     standardised = link_of(values, kind) / SCALE
     h = np.arange(1, len(HORIZON) + 1)
     scale = NOISE * np.sqrt(1 - PERSISTENCE ** (2 * h))

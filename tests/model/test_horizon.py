@@ -113,6 +113,29 @@ def known() -> xr.Dataset:
     return project(constant_posterior(), "2030", random_seed=5)
 
 
+def share_projection(kind: str, **attrs: object) -> xr.DataArray:
+    """The known posterior's share, as ``kind``, projected with the fit's ``attrs``.
+
+    A flat latent (no volatility), so the draws' spread is the deviation's alone; returns
+    KAZ's draws over :data:`HORIZON`.
+    """
+    tree = constant_posterior()
+    posterior = tree["posterior"].to_dataset()
+    posterior["volatility"] = posterior["volatility"] * 0.0  # a known latent path
+    const = tree["constant_data"].to_dataset()
+    const.attrs.update(attrs)
+    const["kind"] = const["kind"].copy(data=[kind, "binomial"])
+    tree = xr.DataTree.from_dict(
+        {
+            "posterior": posterior,
+            "constant_data": const,
+            "observed_data": tree["observed_data"].to_dataset(),
+        }
+    )
+    draws = project(tree, "2030", random_seed=5)[INDICATOR_VAR]
+    return draws.sel({STATE: "KAZ", INDICATOR: SHARE, PERIOD: HORIZON})
+
+
 def link_of(values: xr.DataArray, kind: str) -> xr.DataArray:
     # binomial values are shares of their trials; the tiny clip only keeps 0 and 1 finite
     link_kind = kind if kind in GAUSSIAN_KINDS else "share"

@@ -22,14 +22,12 @@ import numpy as np
 import pytensor
 import pytensor.tensor as pt
 import pytest
-import xarray as xr
 
 from forecast.data.codebook import Codebook
-from forecast.dims import CHAIN, DRAW, INDICATOR, INDICATOR_VAR, PERIOD, STATE
+from forecast.dims import CHAIN, DRAW
 from forecast.errors import SpecError
 from forecast.model.graph import build_alignment_model
 from forecast.model.likelihoods import GAUSSIAN_INDICATOR, deviation_variance
-from forecast.model.project import project
 from forecast.model.spec import DEFAULT_MODEL, parse_model_spec
 from forecast.model.transforms import LOG_LINK_KINDS
 from tests.model.test_carry import with_model_options
@@ -38,9 +36,8 @@ from tests.model.test_horizon import (
     NOISE,
     PERSISTENCE,
     SCALE,
-    SHARE,
-    constant_posterior,
     link_of,
+    share_projection,
 )
 
 #: the innovation sd's prior median and log sd in these tests (the stationary sd's: 0.5, 0.25)
@@ -145,21 +142,7 @@ def test_the_likelihood_scales_only_the_log_link_rows(default_spec, bundled_data
 
 @pytest.mark.parametrize("kind", ["share", "positive"])
 def test_the_projection_spreads_a_log_link_series_as_a_random_walk(kind: str) -> None:
-    tree = constant_posterior()
-    posterior = tree["posterior"].to_dataset()
-    posterior["volatility"] = posterior["volatility"] * 0.0  # a known latent path
-    const = tree["constant_data"].to_dataset()
-    const.attrs["log_link_deviation"] = "innovation"
-    const["kind"] = const["kind"].copy(data=[kind, "binomial"])
-    tree = xr.DataTree.from_dict(
-        {
-            "posterior": posterior,
-            "constant_data": const,
-            "observed_data": tree["observed_data"].to_dataset(),
-        }
-    )
-    draws = project(tree, "2030", random_seed=5)[INDICATOR_VAR]
-    values = draws.sel({STATE: "KAZ", INDICATOR: SHARE, PERIOD: HORIZON})
+    values = share_projection(kind, log_link_deviation="innovation")
     spread = (link_of(values, kind) / SCALE).std((CHAIN, DRAW)).values
     h = np.arange(1, len(HORIZON) + 1)
     if kind == "positive":  # innovation sd NOISE: the variance adds up over the steps
