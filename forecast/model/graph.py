@@ -56,7 +56,7 @@ from forecast.model.likelihoods import (
 from forecast.model.likelihoods import deviation_variance as deviation_variance
 from forecast.model.random_walk import complement_basis, drift_given_realised
 from forecast.model.spec import AlignmentSpec
-from forecast.model.transforms import NORMAL_TAILED_KINDS
+from forecast.model.student_t import heavy_tailed
 
 #: extra dims used only inside the graph
 INNOVATION_MODE = "innovation_mode"
@@ -129,8 +129,8 @@ def observation_arrays(data: ModelData, heavy_tails: bool = False) -> dict[str, 
     are :data:`INDEX_DTYPE` and real ones :data:`REAL_DTYPE`, whatever the data: numba's
     compiled code is specialised on input dtypes (see :func:`forecast.model.fit.compile_model`).
     With ``heavy_tails`` (a spec with a finite ``deviation_df``), ``gaussian_obs_heavy`` marks
-    the Gaussian rows whose deviation is a Student-t (every kind but the log-link
-    ``positive``: :data:`forecast.model.transforms.NORMAL_TAILED_KINDS`).
+    the Gaussian rows whose deviation is a Student-t
+    (:func:`forecast.model.student_t.heavy_tailed`).
     """
     n_poles, n_steps = len(data.poles), data.n_steps
     arrays: dict[str, NDArray] = {}
@@ -172,8 +172,8 @@ def observation_arrays(data: ModelData, heavy_tails: bool = False) -> dict[str, 
             arrays["gaussian_obs_previous_se"] = prev_se.astype(REAL_DTYPE)
             arrays["gaussian_obs_previous_censored"] = prev_censored.astype(REAL_DTYPE)
             if heavy_tails:
-                normal = np.isin(np.asarray(data.kind)[obs.indicator], NORMAL_TAILED_KINDS)
-                arrays["gaussian_obs_heavy"] = (~normal).astype(REAL_DTYPE)
+                heavy = heavy_tailed(data.kind, obs.indicator, obs.se)[obs.indicator]
+                arrays["gaussian_obs_heavy"] = heavy.astype(REAL_DTYPE)
     arrays["centring_weight"] = centring_weights(data).astype(REAL_DTYPE)
     return arrays
 

@@ -30,9 +30,9 @@ from forecast.dims import (
 )
 from forecast.errors import ForecastError
 from forecast.model.spec import FILTERED_CARRIES, innovation_scaled
+from forecast.model.student_t import heavy_tailed
 from forecast.model.transforms import (
     GAUSSIAN_KINDS,
-    NORMAL_TAILED_KINDS,
     from_link,
     inverse_logit,
     to_link,
@@ -199,12 +199,13 @@ def carry_gain(marginal: Any, previous_se: Any) -> Any:
     return marginal / (marginal + previous_se**2)
 
 
-def _deviation_law(const: xr.Dataset, indicator: str) -> tuple[bool, float]:
+def _deviation_law(const: xr.Dataset, indicator: str, se: NDArray) -> tuple[bool, float]:
     """Whether an indicator's deviation is innovation-scaled, and its degrees of freedom.
 
     As the fit had them (its ``constant_data`` attributes; absent: stationary, Normal):
-    Student-t innovations when ``deviation_df`` is finite, except for the kinds that keep
-    Normal tails (a log link).
+    Student-t innovations when ``deviation_df`` is finite, except where the likelihood kept
+    the Normal (:func:`~forecast.model.student_t.heavy_tailed`: a log link, or values ``se``
+    published with standard errors).
     """
     kind = str(const["kind"].sel({INDICATOR: indicator}).values)
     innovation = innovation_scaled(
@@ -212,7 +213,8 @@ def _deviation_law(const: xr.Dataset, indicator: str) -> tuple[bool, float]:
         str(const.attrs.get("log_link_deviation", "same")),
         kind,
     )
-    df = np.inf if kind in NORMAL_TAILED_KINDS else float(const.attrs.get("deviation_df", np.inf))
+    heavy = heavy_tailed([kind], np.zeros(se.size, dtype=int), se)[0]
+    df = float(const.attrs.get("deviation_df", np.inf)) if heavy else np.inf
     return innovation, df
 
 
@@ -234,7 +236,14 @@ def _ar_deviations(
     """
     post = group(posterior, "posterior")
     const = group(posterior, "constant_data")
-    innovation, df = _deviation_law(const, indicator)
+    y = group(posterior, "observed_data")["y_gaussian"]
+    dim = y.dims[0]
+    mine = y[f"{dim}_{INDICATOR}"].values == indicator
+    obs_state = y[f"{dim}_{STATE}"].values[mine]
+    obs_period = [parse_period(p) for p in y[f"{dim}_{PERIOD}"].values[mine]]
+    obs_y = y.values[mine]
+    obs_se = y[f"{dim}_se"].values[mine] if f"{dim}_se" in y.coords else np.zeros(mine.sum())
+    innovation, df = _deviation_law(const, indicator, obs_se)
     cap = float(const.attrs.get("deviation_initial_sd", 1.0))
     noise = post["noise"].sel(gaussian_indicator=indicator).values[:, :, None]
     phi = post["persistence"].sel(gaussian_indicator=indicator).values[:, :, None]
@@ -246,13 +255,6 @@ def _ar_deviations(
     carry = str(const.attrs.get("carry", "observed"))
     filtered = carry in FILTERED_CARRIES
     marginal = first_sd[:, :, 0] ** 2
-    y = group(posterior, "observed_data")["y_gaussian"]
-    dim = y.dims[0]
-    mine = y[f"{dim}_{INDICATOR}"].values == indicator
-    obs_state = y[f"{dim}_{STATE}"].values[mine]
-    obs_period = [parse_period(p) for p in y[f"{dim}_{PERIOD}"].values[mine]]
-    obs_y = y.values[mine]
-    obs_se = y[f"{dim}_se"].values[mine] if f"{dim}_se" in y.coords else np.zeros(mine.sum())
     at_bound = np.zeros(obs_y.size, dtype=bool)
     if carry == "filtered" and "lower" in const:
         low, high = (float(const[b].sel({INDICATOR: indicator})) for b in ("lower", "upper"))

@@ -19,7 +19,7 @@ from forecast.model.likelihoods import GAUSSIAN_INDICATOR
 from forecast.model.project import variance_gain
 from forecast.model.random_walk import drift_given_realised
 from forecast.model.spec import AlignmentSpec
-from forecast.model.transforms import NORMAL_TAILED_KINDS
+from forecast.model.student_t import heavy_tailed
 from forecast.seeds import generator, stream_seed
 
 #: a plausible truth, on the model's standardised scales
@@ -159,7 +159,7 @@ def _gaussian_values(
     df = spec.deviation_df
     eps = rng.standard_normal(len(g))
     if not np.isinf(df):
-        heavy = ~np.isin(np.asarray(data.kind)[g.indicator], NORMAL_TAILED_KINDS)
+        heavy = heavy_tailed(data.kind, g.indicator, g.se)[g.indicator]
         eps = np.where(heavy, rng.standard_t(df, len(g)), eps)
     scaled = np.array([spec.innovation_scaled(str(k)) for k in data.kind])[g.indicator]
     cap = spec.priors.deviation_initial_sd

@@ -331,7 +331,8 @@ def _deviation_lines(run: RunFacts) -> tuple[str, ...]:
         lines = [
             f"    u AR(1): persistence {rho}, scale ν[i],",
             f"    Student-t innovations with {run.deviation_df:g} degrees of freedom",
-            "    (Normal for positive amounts: exp of a t has no mean)",
+            "    (Normal for positive amounts, as exp of a t has no mean, and for",
+            "    values published with a standard error, whose Normal error it adds to)",
         ]
     if run.log_link_deviation == "innovation":
         lines.append("    positive amounts: ν[i] the innovation sd (ρ = 1 a random walk),")

@@ -23,6 +23,7 @@ from forecast.data.codebook import Codebook
 from forecast.dims import CHAIN, DRAW, PERIOD
 from forecast.errors import SpecError
 from forecast.model.graph import build_alignment_model, censoring_bounds
+from forecast.model.project import _deviation_law
 from forecast.model.spec import DEFAULT_MODEL, load_model_spec, parse_model_spec
 from forecast.model.transforms import NORMAL_TAILED_KINDS
 from tests.model.test_carry import with_model_options
@@ -31,6 +32,8 @@ from tests.model.test_horizon import (
     NOISE,
     PERSISTENCE,
     SCALE,
+    SHARE,
+    constant_posterior,
     link_of,
     share_projection,
 )
@@ -81,8 +84,16 @@ def test_the_likelihood_is_the_censored_student_t(default_spec, bundled_data) ->
     obs = bundled_data.obs["gaussian"]
     y = obs.y
     lower, upper = censoring_bounds(bundled_data)
-    # a log-link series (remittances, Chinese finance) keeps the Normal
+    # a log-link series (remittances, Chinese finance) keeps the Normal, and so does a series
+    # published with standard errors (the UN ideal points)
+    with_se = np.unique(obs.indicator[obs.se > 0])
+    assert {bundled_data.indicators[i] for i in with_se} == {
+        "unga_ideal_rus",
+        "unga_ideal_chn",
+        "unga_ideal_usa",
+    }
     normal_rows = np.isin(np.asarray(bundled_data.kind)[obs.indicator], NORMAL_TAILED_KINDS)
+    normal_rows |= np.isin(obs.indicator, with_se)
     dist = np.where(normal_rows, 0, 1)
     expected = np.empty(len(y))
     for k, law in enumerate((stats.norm(mu_v, sigma_v), stats.t(DF, mu_v, sigma_v))):
@@ -95,6 +106,24 @@ def test_the_likelihood_is_the_censored_student_t(default_spec, bundled_data) ->
     # every kind of row is there: zero arms shares at their bound, log-link rows
     assert (y <= lower).sum() > 50 and (y > lower).sum() > 500 and 50 < normal_rows.sum()
     np.testing.assert_allclose(logp, expected, rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("kind", "se", "df"),
+    [("share", 0.0, DF), ("positive", 0.0, np.inf), ("continuous", 0.3, np.inf)],
+)
+def test_the_projection_keeps_the_normal_where_the_likelihood_does(
+    kind: str, se: float, df: float
+) -> None:
+    """A log link, or values published with standard errors, keep Normal deviations."""
+    const = constant_posterior()["constant_data"].to_dataset()
+    const.attrs["deviation_df"] = DF
+    const["kind"] = const["kind"].copy(data=[kind, "binomial"])
+    # one value of the series with a standard error is enough, as in the likelihood
+    values_se = np.array([0.0, se, 0.0])
+    assert _deviation_law(const, SHARE, values_se) == (False, df)
+    const.attrs.pop("deviation_df")
+    assert _deviation_law(const, SHARE, values_se) == (False, np.inf)
 
 
 @pytest.mark.parametrize("kind", ["share", "positive"])

@@ -193,7 +193,8 @@ def test_methods_state_the_runs_own_carry_persistence_and_projection():
     text = render_markdown(heavy, build_sections(heavy))
     text = " ".join(text[text.index("## Methods") :].split())
     assert "scale ν[i], Student-t innovations with 4 degrees of freedom" in text
-    assert "(Normal for positive amounts: exp of a t has no mean)" in text
+    assert "(Normal for positive amounts, as exp of a t has no mean, and for" in text
+    assert "values published with a standard error, whose Normal error it adds to)" in text
     assert "innovation sd" not in text
     walk = replace(default, run=replace(default.run, log_link_deviation="innovation"))
     text = render_markdown(walk, build_sections(walk))
