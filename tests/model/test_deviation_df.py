@@ -3,7 +3,8 @@
 Left out of a spec, ``deviation_df`` is ``inf`` (the Normal conditional of every earlier
 spec) and stays out of its hash; a spec cannot write ``inf`` (no TOML number here may be
 non-finite). A finite value above 2 makes each Gaussian series' one-step conditional a
-Student-t of that scale, except on a log link (``positive`` kinds keep the Normal). Here: the
+Student-t of that scale, except on a log link (``positive`` kinds keep the Normal) and for
+an indicator published with standard errors (the UN ideal points). Here: the
 spec, the likelihood's log density against SciPy's at one point (censored rows and both kinds
 of row included), the projection's deviations against the t's and the Normal's quantiles,
 and (slow: a model of its own to compile) recovery of the persistence from a simulation with
