@@ -10,6 +10,9 @@ noise and persistence the test judges, with the fit's worst R-hat and its diverg
 Run from the repository root (it imports the tests' helpers)::
 
     python benchmarks/probe_t_recovery.py --df inf,4 --sims 20261125,1,2 --draws 300 --chains 2
+
+With ``--near-one`` every persistence is 0.95 (the truth of
+``tests/model/test_recovery_persistence.py``, seed 20261206 there, 20261207 in the slow t test).
 """
 
 from __future__ import annotations
@@ -34,7 +37,8 @@ from forecast.model.simulate import DEFAULT_TRUTH, simulate
 from forecast.model.spec import DEFAULT_MODEL, load_model_spec
 from forecast.model.trees import group
 from tests.model.conftest import TRUE_LOADINGS
-from tests.model.test_recovery import exact_conditionals, one_per_persistence
+from tests.model.test_recovery import exact_conditionals, interval, one_per_persistence
+from tests.model.test_recovery_persistence import near_one_truth
 
 
 def z_scores(draws: xr.DataArray, truth: xr.DataArray) -> xr.DataArray:
@@ -50,6 +54,11 @@ def main() -> None:
     parser.add_argument("--chains", type=int, default=2)
     parser.add_argument("--seed", type=int, default=7, help="the fit's seed")
     parser.add_argument("--target-accept", type=float, default=0.95)
+    parser.add_argument(
+        "--near-one",
+        action="store_true",
+        help="every persistence 0.95 (tests/model/test_recovery_persistence.py's truth)",
+    )
     args = parser.parse_args()
 
     codebook = load_codebook()
@@ -69,7 +78,7 @@ def main() -> None:
         data = build_model_data(panel, spec, codebook)
         loading = np.ones(len(data.indicators))
         loading[~data.is_reference] = TRUE_LOADINGS
-        fixed = DEFAULT_TRUTH | {"loading": loading}
+        fixed = near_one_truth(data) if args.near_one else DEFAULT_TRUTH | {"loading": loading}
         for sim_seed in (int(s) for s in args.sims.split(",")):
             sim = simulate(data, spec, random_seed=sim_seed, fixed=fixed)
             start = time.perf_counter()
@@ -107,6 +116,18 @@ def main() -> None:
                 )
                 worst = float(np.abs(z).max())
                 print(f"  {label} (max |z| {worst:.2f}{' FAIL' if worst >= 3 else ''}): {values}")
+            draws = post["persistence"].sel({GAUSSIAN_INDICATOR: persist})
+            lo, hi = interval(draws)
+            medians = draws.median((CHAIN, DRAW))
+            print(
+                "  persistence median [90 % interval]: "
+                + " ".join(
+                    f"{k}={float(medians.sel({GAUSSIAN_INDICATOR: k})):.3f}"
+                    f"[{float(lo.sel({GAUSSIAN_INDICATOR: k})):.3f},"
+                    f"{float(hi.sel({GAUSSIAN_INDICATOR: k})):.3f}]"
+                    for k in persist
+                )
+            )
 
 
 if __name__ == "__main__":
