@@ -36,7 +36,6 @@ from forecast.model.likelihoods import GAUSSIAN_INDICATOR
 from forecast.model.simulate import DEFAULT_TRUTH, simulate
 from forecast.model.spec import DEFAULT_MODEL, load_model_spec
 from forecast.model.trees import group
-from tests.model.conftest import TRUE_LOADINGS
 from tests.model.test_recovery import exact_conditionals, interval, one_per_persistence
 from tests.model.test_recovery_persistence import near_one_truth
 
@@ -76,9 +75,9 @@ def main() -> None:
     for df in (float(d) for d in args.df.split(",")):
         spec = replace(base, deviation_df=math.inf if math.isinf(df) else df)
         data = build_model_data(panel, spec, codebook)
-        loading = np.ones(len(data.indicators))
-        loading[~data.is_reference] = TRUE_LOADINGS
-        fixed = near_one_truth(data) if args.near_one else DEFAULT_TRUTH | {"loading": loading}
+        # the recovery tests' truths: their loadings, and every persistence 0.95 or the default
+        near_one = near_one_truth(data)
+        fixed = near_one if args.near_one else DEFAULT_TRUTH | {"loading": near_one["loading"]}
         for sim_seed in (int(s) for s in args.sims.split(",")):
             sim = simulate(data, spec, random_seed=sim_seed, fixed=fixed)
             start = time.perf_counter()

@@ -206,9 +206,9 @@ def add_gaussian_likelihood(
     there): a one-step approximation to the Kalman filter of deviation plus error.
     ``"filtered_se"`` shrinks alike but carries a value at its bound as observed. The
     conditional is Normal, or Student-t with ``deviation_df`` degrees of freedom except on a
-    log link and for values with standard errors (:func:`~forecast.model.student_t.heavy_tailed`;
-    ``sigma`` is the t's scale, its
-    standard deviation ``sigma sqrt(df / (df - 2))``; the carry's formulas unchanged). Under
+    log link and for values with standard errors
+    (:func:`~forecast.model.student_t.heavy_tailed`; ``sigma`` is the t's scale, its standard
+    deviation ``sigma sqrt(df / (df - 2))``; the carry's formulas unchanged). Under
     a Normal one jump (an arms share from 0 to 0.9) is paid for with a larger innovation
     variance, hence a lower persistence, every year; a t pays for it in its tails.
     """
