@@ -58,10 +58,14 @@ def main() -> None:
         action="store_true",
         help="every persistence 0.95 (tests/model/test_recovery_persistence.py's truth)",
     )
+    parser.add_argument(
+        "--carry", default=None, help="the spec's carry (default: models/alignment.toml's)"
+    )
     args = parser.parse_args()
 
     codebook = load_codebook()
     base = load_model_spec(DEFAULT_MODEL, codebook)
+    base = replace(base, carry=args.carry or base.carry)
     panel = read_panel(DEFAULT_PANEL, codebook)
     settings = FitSettings(
         method="nuts",
@@ -103,7 +107,7 @@ def main() -> None:
             )
             gates = diagnose(result.posterior, method="nuts", approximate=False)
             print(
-                f"\n== df={df:g} sim={sim_seed} fit={args.chains}x{args.draws} "
+                f"\n== df={df:g} carry={spec.carry} sim={sim_seed} fit={args.chains}x{args.draws} "
                 f"seed={args.seed}: {seconds:.0f} s, max R-hat {gates.max_rhat:.3f} "
                 f"({gates.worst_rhat}), min bulk ESS {gates.min_ess_bulk:.0f}, "
                 f"{gates.divergences} divergences",

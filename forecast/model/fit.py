@@ -132,7 +132,7 @@ class CompiledModels:
             self.entries[key] = (model, compiled)
             return model, compiled, elapsed
         model, compiled = self.entries[key]
-        arrays = observation_arrays(data, not math.isinf(spec.deviation_df))
+        arrays = observation_arrays(data, not math.isinf(spec.deviation_df), spec.carry == "kalman")
         pm.set_data(arrays, model=model, coords=observation_coords(data))
         # the compiled graph drops data it never reads (e.g. the averaging weights when
         # every observation covers one step), and with_data refuses unknown names

@@ -42,6 +42,7 @@ from numpy.typing import NDArray
 from forecast.dims import CHAIN, DRAW, INDICATOR, PERIOD, POLE, STATE
 from forecast.errors import DataError
 from forecast.model.design import FAMILIES, ModelData, Observations
+from forecast.model.filtering import filter_arrays, filtered_series
 from forecast.model.likelihoods import (
     BINOMIAL_INDICATOR,
     GAUSSIAN_FAMILY,
@@ -96,7 +97,7 @@ def structure_key(data: ModelData, spec: AlignmentSpec) -> tuple[object, ...]:
     priors_and_options = {
         k: v for k, v in spec.to_dict().items() if k not in ("sampler", "projection")
     }
-    return (
+    key: tuple[object, ...] = (
         data.states,
         data.indicators,
         data.steps,
@@ -104,6 +105,11 @@ def structure_key(data: ModelData, spec: AlignmentSpec) -> tuple[object, ...]:
         tuple(sorted(max_span.items())),
         repr(sorted(priors_and_options.items())),
     )
+    if spec.carry == "kalman" and len(data.obs["gaussian"]):
+        # the filter is unrolled over a fixed number of series
+        obs = data.obs["gaussian"]
+        key += (filtered_series(obs.indicator, obs.state, obs.se, data.n_steps).shape,)
+    return key
 
 
 def _family_position(data: ModelData, family: str) -> NDArray[np.int64]:
@@ -122,7 +128,9 @@ REAL_DTYPE = np.float64
 CENSOR_SENTINEL = 1e6
 
 
-def observation_arrays(data: ModelData, heavy_tails: bool = False) -> dict[str, NDArray]:
+def observation_arrays(
+    data: ModelData, heavy_tails: bool = False, kalman: bool = False
+) -> dict[str, NDArray]:
     """Every data array the graph reads, by ``pymc.Data`` name.
 
     Index arithmetic happens here, in NumPy, so that the graph only gathers. Integer arrays
@@ -130,7 +138,9 @@ def observation_arrays(data: ModelData, heavy_tails: bool = False) -> dict[str, 
     compiled code is specialised on input dtypes (see :func:`forecast.model.fit.compile_model`).
     With ``heavy_tails`` (a spec with a finite ``deviation_df``), ``gaussian_obs_heavy`` marks
     the Gaussian rows whose deviation is a Student-t
-    (:func:`forecast.model.student_t.heavy_tailed`).
+    (:func:`forecast.model.student_t.heavy_tailed`). With ``kalman`` (``carry = "kalman"``),
+    the index arrays of the series the exact filter runs over
+    (:func:`forecast.model.filtering.filter_arrays`), when there are any.
     """
     n_poles, n_steps = len(data.poles), data.n_steps
     arrays: dict[str, NDArray] = {}
@@ -174,6 +184,10 @@ def observation_arrays(data: ModelData, heavy_tails: bool = False) -> dict[str, 
             if heavy_tails:
                 heavy = heavy_tailed(data.kind, obs.indicator, obs.se)[obs.indicator]
                 arrays["gaussian_obs_heavy"] = heavy.astype(REAL_DTYPE)
+            rows = filtered_series(obs.indicator, obs.state, obs.se, data.n_steps)
+            if kalman and len(rows):
+                filters = filter_arrays(rows)
+                arrays |= {name: v.astype(INDEX_DTYPE) for name, v in filters.items()}
     arrays["centring_weight"] = centring_weights(data).astype(REAL_DTYPE)
     return arrays
 
@@ -256,8 +270,8 @@ def build_alignment_model(data: ModelData, spec: AlignmentSpec) -> pm.Model:
     # The helpers create the random variables in a fixed order: PyMC seeds draws by that
     # order, so reordering the calls would change every sample drawn with the same seed.
     with pm.Model(coords=coords) as model:
-        heavy = not math.isinf(spec.deviation_df)
-        arrays = {n: pm.Data(n, v) for n, v in observation_arrays(data, heavy).items()}
+        heavy, kalman = not math.isinf(spec.deviation_df), spec.carry == "kalman"
+        arrays = {n: pm.Data(n, v) for n, v in observation_arrays(data, heavy, kalman).items()}
         dynamics = _dynamics(data, spec)
         theta_flat = _latent_path(data, spec, dynamics)
         level = _intercept_levels(data, spec)

@@ -17,6 +17,7 @@ import pymc as pm
 import pytensor.tensor as pt
 
 from forecast.model.design import ModelData
+from forecast.model.filtering import exact_carry
 from forecast.model.project import carry_gain
 from forecast.model.spec import FILTERED_CARRIES, AlignmentSpec
 from forecast.model.stacked import indicator_family
@@ -229,14 +230,17 @@ def add_gaussian_likelihood(
     # observations are sorted by series, so a previous observation is the row above
     resid = y - mu
     resid_prev = pt.concatenate([pt.zeros((1,)), resid[:-1]])
-    variance = deviation_variance(noise[local], persistence[local], gap, has_prev, innovation, cap)
+    q = deviation_variance(noise[local], persistence[local], gap, has_prev, innovation, cap)
+    variance = q
     if filtered:
         marginal = deviation_marginal_variance(noise[local], persistence[local], innovation, cap)
         k = carry_gain(marginal, arrays["gaussian_obs_previous_se"])
         carry = has_prev * phi_d * k * resid_prev
-        variance = variance + has_prev * phi_d**2 * marginal * (1.0 - k)
+        variance = q + has_prev * phi_d**2 * marginal * (1.0 - k)
     else:
         carry = has_prev * phi_d * resid_prev
+    if "gaussian_filter_rows" in arrays:  # carry = "kalman": the exact filter
+        carry, variance = exact_carry(arrays, resid, phi_d, q, has_prev, carry, variance)
     # a value published with a standard error adds its variance; a value at its kind's
     # bound (an arms share of 0) is censored there (see graph.censoring_bounds)
     sigma = pt.sqrt(variance + arrays["gaussian_obs_se"] ** 2)

@@ -11,6 +11,7 @@ value of each series. Shares whose draws fall beyond the clip are the model's ex
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -29,6 +30,7 @@ from forecast.dims import (
     STATE,
 )
 from forecast.errors import ForecastError
+from forecast.model.filtering import filter_step
 from forecast.model.spec import FILTERED_CARRIES, innovation_scaled
 from forecast.model.student_t import heavy_tailed
 from forecast.model.transforms import (
@@ -218,6 +220,43 @@ def _deviation_law(const: xr.Dataset, indicator: str, se: NDArray) -> tuple[bool
     return innovation, df
 
 
+def _conditional_variance(noise: NDArray, phi: NDArray, gap: int, innovation: bool) -> NDArray:
+    """Return the deviation's variance ``gap`` periods after a known one (draws of each)."""
+    phi_1 = phi[:, :, 0]
+    gain = variance_gain(phi_1, gap) if innovation else 1.0 - (phi_1**gap) ** 2
+    return np.asarray(noise[:, :, 0] ** 2 * gain)
+
+
+def _filtered_states(
+    carry: str,
+    resid: NDArray,
+    se: NDArray,
+    phi: NDArray,
+    gaps: list[int],
+    q: list[NDArray],
+    marginal: NDArray,
+) -> tuple[NDArray, NDArray]:
+    """Return the deviation's mean and variance given a series' values, at each of them.
+
+    ``resid`` ``(chain, draw, value)``; ``se``, ``gaps`` and ``q`` (the deviation's
+    variance given the previous one, :func:`_conditional_variance`) per value. Under
+    ``"observed"`` the residual itself; under the other filtered carries the residual shrunk
+    by :func:`carry_gain`, given that value alone; under ``"kalman"`` given it and every
+    earlier value (:func:`~forecast.model.filtering.filter_step`).
+    """
+    if carry not in FILTERED_CARRIES:
+        return resid, np.zeros_like(resid)
+    if carry != "kalman":
+        k = carry_gain(marginal[..., None], se)
+        return k * resid, marginal[..., None] * (1.0 - k)
+    mean, var = np.zeros_like(resid), np.zeros_like(resid)
+    m, p = np.zeros_like(marginal), np.zeros_like(marginal)
+    for i, gap in enumerate(gaps):
+        _, _, m, p = filter_step(m, p, resid[..., i], se[i], phi**gap, q[i], float(i > 0))
+        mean[..., i], var[..., i] = m, p
+    return mean, var
+
+
 def _ar_deviations(
     posterior: xr.DataTree,
     indicator: str,
@@ -228,11 +267,13 @@ def _ar_deviations(
     """AR(1) deviations of a Gaussian indicator, each conditional on the latest earlier observation.
 
     For a period with an earlier observation of its series (a fitted year or the horizon),
-    the deviation is ``phi^d r`` plus noise with the likelihood's conditional variance
-    (:func:`forecast.model.likelihoods.deviation_variance`; Student-t noise of that scale
-    when the fit's ``deviation_df`` is finite) with ``r`` the residual at that observation;
-    before a series' first observation it has the first value's variance. This is the
-    model's own one-step-ahead predictive, so history and horizon are treated alike.
+    the deviation is ``phi^d m`` plus noise of variance ``q + phi^(2 d) p``: ``q`` the
+    likelihood's conditional variance (:func:`forecast.model.likelihoods.deviation_variance`;
+    Student-t noise of that scale when the fit's ``deviation_df`` is finite), ``m`` and ``p``
+    the deviation's mean and variance at that observation as the fit's carry reads them
+    (:func:`_filtered_states`: the residual itself and 0 under the observed carry). Before a
+    series' first observation it has the first value's variance. This is the model's own
+    one-step-ahead predictive, so history and horizon are treated alike.
     """
     post = group(posterior, "posterior")
     const = group(posterior, "constant_data")
@@ -253,7 +294,6 @@ def _ar_deviations(
     first_sd = np.sqrt(1.0 / ((1.0 - phi**2) / noise**2 + 1.0 / cap**2)) if innovation else noise
     dev = first_sd[..., None] * eps
     carry = str(const.attrs.get("carry", "observed"))
-    filtered = carry in FILTERED_CARRIES
     marginal = first_sd[:, :, 0] ** 2
     at_bound = np.zeros(obs_y.size, dtype=bool)
     if carry == "filtered" and "lower" in const:
@@ -266,9 +306,13 @@ def _ar_deviations(
         if not rows:
             continue
         rows.sort(key=lambda k: obs_period[k])
-        # residual draws at each observation of the series
+        # residual draws at each observation of the series, and the deviation's filtered
+        # mean and variance there (as the likelihood conditions on them)
         cols = [targets[format_period(obs_period[k])] for k in rows]
         resid = obs_y[rows][None, None, :] - eta.values[:, :, s_pos, cols]
+        gaps = [0] + [(obs_period[b] - obs_period[a]).n for a, b in pairwise(rows)]
+        q = [marginal] + [_conditional_variance(noise, phi, g, innovation) for g in gaps[1:]]
+        mean, var = _filtered_states(carry, resid, obs_se[rows], phi[:, :, 0], gaps, q, marginal)
         last_obs = -1
         for j, period in enumerate(periods):
             while last_obs + 1 < len(rows) and obs_period[rows[last_obs + 1]] < period:
@@ -278,14 +322,9 @@ def _ar_deviations(
                 continue
             gap = (period - obs_period[rows[last_obs]]).n
             phi_d = phi[:, :, 0] ** gap
-            gain = variance_gain(phi[:, :, 0], gap) if innovation else 1.0 - phi_d**2
-            sd = noise[:, :, 0] * np.sqrt(gain)
-            k: NDArray | float = 1.0
-            if filtered:
-                # the last value's expected deviation given its standard error (likelihoods)
-                k = carry_gain(marginal, obs_se[rows[last_obs]])
-                sd = np.sqrt(sd**2 + phi_d**2 * marginal * (1.0 - k))
-            dev[:, :, s_pos, j] = phi_d * k * resid[:, :, last_obs] + sd * eps[:, :, s_pos, j]
+            q_gap = _conditional_variance(noise, phi, gap, innovation)
+            sd = np.sqrt(q_gap + phi_d**2 * var[..., last_obs])
+            dev[:, :, s_pos, j] = phi_d * mean[..., last_obs] + sd * eps[:, :, s_pos, j]
         # a value published with a standard error: the series' median one, as the likelihood
         se = float(np.median(obs_se[rows]))
         if se > 0:

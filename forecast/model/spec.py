@@ -26,10 +26,11 @@ DEVIATIONS = ("stationary", "innovation")
 LOG_LINK_DEVIATIONS = ("same", *DEVIATIONS)
 #: what a Gaussian series carries into its next value (see forecast.model.likelihoods):
 #: its observed residual; its expected deviation given the value's standard error, with a
-#: fresh start after a value at its bound; or the expected deviation only
-CARRIES = ("observed", "filtered", "filtered_se")
+#: fresh start after a value at its bound; the expected deviation only; or that given all
+#: the series' earlier values (forecast.model.filtering)
+CARRIES = ("observed", "filtered", "filtered_se", "kalman")
 #: the carries that shrink the previous residual to its expected deviation
-FILTERED_CARRIES = ("filtered", "filtered_se")
+FILTERED_CARRIES = ("filtered", "filtered_se", "kalman")
 #: which indicators share one persistence of their AR(1) deviations
 PERSISTENCE_SHARING = ("indicator", "family")
 #: options added after weights and ledger entries were keyed on spec hashes: at their

@@ -337,7 +337,10 @@ def _deviation_lines(run: RunFacts) -> tuple[str, ...]:
     if run.log_link_deviation == "innovation":
         lines.append("    positive amounts: ν[i] the innovation sd (ρ = 1 a random walk),")
         lines.append("    the first value's variance ν²/(1 − ρ²), capped")
-    if run.carry in FILTERED_CARRIES:
+    if run.carry == "kalman":
+        lines.append("    u[t−1] carried as its expectation given y[t−1], y[t−2], … and their")
+        lines.append("    standard errors se (a Kalman filter; r[t−1] itself where no se)")
+    elif run.carry in FILTERED_CARRIES:
         lines.append("    u[t−1] carried as its expectation given y[t−1]'s standard error se:")
         lines.append("    k·r[t−1], k = ν² / (ν² + se²), r the residual")
     if run.carry == "filtered":

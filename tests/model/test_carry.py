@@ -86,7 +86,7 @@ def test_the_spec_reads_both_options(codebook: Codebook) -> None:
     assert spec.to_dict()["carry"] == "filtered"
 
 
-@pytest.mark.parametrize(("key", "value"), [("carry", "kalman"), ("persistence_by", "state")])
+@pytest.mark.parametrize(("key", "value"), [("carry", "smoothed"), ("persistence_by", "state")])
 def test_an_unknown_option_is_refused_naming_its_key(
     codebook: Codebook, key: str, value: str
 ) -> None:

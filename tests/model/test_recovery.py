@@ -47,11 +47,12 @@ def exact_conditionals(data: ModelData, spec: AlignmentSpec) -> list[str]:
     """Gaussian indicators whose likelihood's one-step conditionals are exact under ``spec``.
 
     The observed carry is exact only for a series with no standard error and no value at a
-    bound in the design; ``carry = "filtered_se"`` accounts for the standard errors, and
-    ``"filtered"`` for the bounds too. With one persistence per family, an indicator counts
-    only when every member of its family does: one attenuated member biases the shared
-    persistence (simulated at 0.95, the trade shares' is recovered at 0.90 with
-    ``"filtered_se"``, ``trade_share_usa`` at its bound in 29 % of its years).
+    bound in the design; ``carry = "filtered_se"`` accounts for the standard errors (one
+    value back; ``"kalman"`` exactly), and ``"filtered"`` for the bounds too. With one
+    persistence per family, an indicator counts only when every member of its family does:
+    one attenuated member biases the shared persistence (simulated at 0.95, the trade
+    shares' is recovered at 0.90 with ``"filtered_se"``, ``trade_share_usa`` at its bound in
+    29 % of its years).
     """
     g = data.obs["gaussian"]
     # the likelihood's own reading of "at a bound" (a finite censoring bound)
@@ -60,6 +61,7 @@ def exact_conditionals(data: ModelData, spec: AlignmentSpec) -> list[str]:
     noisy = {
         "observed": (g.se > 0) | at_bound,
         "filtered_se": at_bound,
+        "kalman": at_bound,
         "filtered": np.zeros(len(g), dtype=bool),
     }[spec.carry]
     names = [data.indicators[i] for i in data.family_indicators("gaussian")]

@@ -199,3 +199,15 @@ def test_methods_state_the_runs_own_carry_persistence_and_projection():
     walk = replace(default, run=replace(default.run, log_link_deviation="innovation"))
     text = render_markdown(walk, build_sections(walk))
     assert "positive amounts: ν[i] the innovation sd (ρ = 1 a random walk)" in text
+
+
+def test_methods_state_the_kalman_carry():
+    from dataclasses import replace
+
+    base = make_inputs()
+    kalman = replace(base, run=replace(base.run, carry="kalman", persistence_by="family"))
+    text = render_markdown(kalman, build_sections(kalman))
+    methods = " ".join(text[text.index("## Methods") :].split())
+    assert "carried as its expectation given y[t−1], y[t−2], … and their" in methods
+    assert "(a Kalman filter; r[t−1] itself where no se)" in methods
+    assert "k = ν² / (ν² + se²)" not in methods
