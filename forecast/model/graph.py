@@ -106,7 +106,7 @@ def structure_key(data: ModelData, spec: AlignmentSpec) -> tuple[object, ...]:
         repr(sorted(priors_and_options.items())),
     )
     if spec.carry == "kalman" and len(data.obs["gaussian"]):
-        # the filter is unrolled over a fixed number of series
+        # the filter's scan runs over a fixed number of series and positions
         obs = data.obs["gaussian"]
         key += (filtered_series(obs.indicator, obs.state, obs.se, data.n_steps).shape,)
     return key
@@ -184,9 +184,9 @@ def observation_arrays(
             if heavy_tails:
                 heavy = heavy_tailed(data.kind, obs.indicator, obs.se)[obs.indicator]
                 arrays["gaussian_obs_heavy"] = heavy.astype(REAL_DTYPE)
-            rows = filtered_series(obs.indicator, obs.state, obs.se, data.n_steps)
-            if kalman and len(rows):
-                filters = filter_arrays(rows)
+            if kalman:
+                rows = filtered_series(obs.indicator, obs.state, obs.se, data.n_steps)
+                filters = filter_arrays(rows) if len(rows) else {}
                 arrays |= {name: v.astype(INDEX_DTYPE) for name, v in filters.items()}
     arrays["centring_weight"] = centring_weights(data).astype(REAL_DTYPE)
     return arrays
